@@ -1,0 +1,86 @@
+"""Readable reference kernels. Every other implementation must match these on the same inputs.
+
+They are written against ``xp`` (NumPy or CuPy, from the arrays), so they also serve as the GPU
+fallback. Layout conventions shared by all implementations:
+
+- im2col: x (N, C, H, W) -> col (C, kh, kw, N, Ho, Wo), C-contiguous. Putting (C, kh, kw) first and
+  the batch after lets one GEMM, W (O, C*kh*kw) @ col (C*kh*kw, N*Ho*Wo), serve the whole batch.
+- col2im: the adjoint, col (C, kh, kw, N, Ho, Wo) -> x (N, C, H, W), summing overlapping patches.
+"""
+from minigan.backend import get_array_module
+from minigan.kernels import register
+
+
+def conv_output_size(size, k, s, p, d):
+    """Output length of a convolution: floor((size + 2p - d (k - 1) - 1) / s) + 1."""
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+@register("leaky_relu", "reference", devices=("cpu", "cuda"))
+def leaky_relu(x, slope):
+    """y = x if x > 0 else slope * x."""
+    xp = get_array_module(x)
+    return xp.where(x > 0, x, x * x.dtype.type(slope))
+
+
+@register("leaky_relu_grad", "reference", devices=("cpu", "cuda"))
+def leaky_relu_grad(x, gy, slope):
+    """gx = gy if x > 0 else slope * gy."""
+    xp = get_array_module(x)
+    return xp.where(x > 0, gy, gy * gy.dtype.type(slope))
+
+
+@register("im2col", "reference", devices=("cpu", "cuda"))
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
+    """Patches of x (N, C, H, W) as col (C, kh, kw, N, Ho, Wo).
+
+    col[c, i, j, n, oy, ox] = xpad[n, c, oy*sh + i*dh, ox*sw + j*dw]. The patches are a strided view
+    of the zero-padded input (no copy), and one transposing copy makes them contiguous.
+    """
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    ho, wo = conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
+    if ph or pw:
+        x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    s_n, s_c, s_h, s_w = x.strides
+    patches = xp.lib.stride_tricks.as_strided(
+        x, shape=(c, kh, kw, n, ho, wo), strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw))
+    return xp.ascontiguousarray(patches)
+
+
+@register("col2im", "reference", devices=("cpu", "cuda"))
+def col2im(col, h, w, sh, sw, ph, pw, dh, dw):
+    """The adjoint of im2col: add each patch of col (C, kh, kw, N, Ho, Wo) back into x (N, C, h, w).
+
+    One strided add per kernel offset (kh * kw of them), each covering the whole batch.
+    """
+    xp = get_array_module(col)
+    c, kh, kw, n, ho, wo = col.shape
+    hp, wp = h + 2 * ph, w + 2 * pw
+    # Rows/columns past the last patch (when (hp - d(k-1) - 1) % s != 0) get no contribution.
+    x = xp.zeros((n, c, hp, wp), dtype=col.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            y0, x0 = i * dh, j * dw
+            x[:, :, y0:y0 + sh * (ho - 1) + 1:sh, x0:x0 + sw * (wo - 1) + 1:sw] += col[:, i, j].transpose(1, 0, 2, 3)
+    return x[:, :, ph:ph + h, pw:pw + w]
+
+
+@register("adam_update", "reference", devices=("cpu", "cuda"))
+def adam_update(param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step):
+    """One Adam step in place, as torch.optim.Adam (Kingma & Ba 2015, Algorithm 1; L2 weight decay).
+
+    g <- g + wd p;  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+    p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+    """
+    xp = get_array_module(param)
+    if weight_decay:
+        grad = grad + param * param.dtype.type(weight_decay)
+    m *= param.dtype.type(beta1)
+    m += grad * param.dtype.type(1 - beta1)
+    v *= param.dtype.type(beta2)
+    v += grad * grad * param.dtype.type(1 - beta2)
+    bias1, bias2 = 1 - beta1 ** step, 1 - beta2 ** step
+    denom = xp.sqrt(v) * param.dtype.type(1 / bias2 ** 0.5)
+    denom += param.dtype.type(eps)
+    param -= m / denom * param.dtype.type(lr / bias1)

@@ -1,0 +1,215 @@
+"""The autograd engine: Function nodes, grad mode, and reverse-mode backpropagation.
+
+A Function's ``forward`` works on raw arrays (NumPy or CuPy, through ``xp``); its ``backward`` receives
+and returns Tensors and is written with minigan's own differentiable ops, so the gradient it returns
+can itself be differentiated (double backward, which WGAN-GP and R1 need). ``Function.apply`` records
+the node only when grad mode is on and some input requires grad (define-by-run, as in Chainer).
+"""
+import heapq
+import itertools
+import weakref
+
+from minigan.tensor import Tensor
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled():
+    return _GradMode.enabled
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) that turns graph recording on or off."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.previous = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __exit__(self, *exc):
+        _GradMode.enabled = self.previous
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(self.mode):
+                return fn(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """``with mg.no_grad():`` runs ops without recording them (inference, optimiser updates)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    def __init__(self):
+        super().__init__(True)
+
+
+class Function:
+    """One node of the graph. Subclasses define ``forward(*arrays)`` and ``backward(*grad_outputs)``.
+
+    After ``apply`` records a node it holds ``inputs`` (the input Tensors, which backward needs to build
+    a differentiable gradient) and weak references to its outputs (strong ones would keep every
+    activation alive in a reference cycle; functions whose gradient uses the output, like tanh, read it
+    through ``self.output``). ``needs_input_grad`` lets a backward skip gradients nobody asked for.
+    """
+
+    generation = 0
+
+    def apply(self, *inputs):
+        try:
+            outputs = self.forward(*[x.data for x in inputs])
+        except ValueError as exc:
+            shapes = ", ".join(str(tuple(x.shape)) for x in inputs)
+            raise ValueError(f"{type(self).__name__}: {exc} (input shapes {shapes})") from None
+        single = not isinstance(outputs, tuple)
+        outputs = tuple(Tensor._wrap(y) for y in ((outputs,) if single else outputs))
+        if _GradMode.enabled:
+            needs = tuple(x.requires_grad for x in inputs)
+            if any(needs):
+                self.inputs = inputs
+                self.needs_input_grad = needs
+                self.generation = max(x.generation for x in inputs)
+                for y in outputs:
+                    y.requires_grad = True
+                    y.creator = self
+                    y.generation = self.generation + 1
+                self.outputs = tuple(weakref.ref(y) for y in outputs)
+        return outputs[0] if single else outputs
+
+    @property
+    def output(self):
+        return self.outputs[0]()
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+
+def _backprop(outputs, grad_outputs, create_graph, targets=None):
+    """Propagate ``grad_outputs`` from ``outputs`` back through the graph.
+
+    Nodes are visited in decreasing generation order (a heap plus a visited set), so a tensor used
+    several times has all contributions summed before its creator runs. With ``targets`` (a list of
+    tensors) the gradients of those tensors are returned and no ``.grad`` is touched; without it,
+    leaves (and tensors marked with ``retain_grad``) accumulate into ``.grad`` as in PyTorch.
+    """
+    pending = {}  # id(tensor) -> [tensor, summed gradient]; holding the tensor keeps its id unique
+    heap, seen, order = [], set(), itertools.count()
+    target_ids = None if targets is None else {id(t) for t in targets}
+    captured = {}
+
+    def add(tensor, grad):
+        entry = pending.get(id(tensor))
+        if entry is None:
+            pending[id(tensor)] = [tensor, grad]
+        else:
+            entry[1] = entry[1] + grad
+        f = tensor.creator
+        if f is not None and f not in seen:
+            seen.add(f)
+            heapq.heappush(heap, (-f.generation, next(order), f))
+
+    def deliver(tensor, grad):
+        if target_ids is not None:
+            if id(tensor) in target_ids:
+                captured[id(tensor)] = grad
+        elif tensor.creator is None or tensor._retain_grad:
+            tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+
+    for y, gy in zip(outputs, grad_outputs):
+        if not y.requires_grad:
+            raise RuntimeError(f"backward: tensor of shape {tuple(y.shape)} does not require grad "
+                               "and has no creator; nothing to differentiate")
+        add(y, gy)
+
+    with set_grad_enabled(create_graph):
+        while heap:
+            f = heapq.heappop(heap)[2]
+            gys = []
+            for ref in f.outputs:
+                y = ref()
+                entry = pending.pop(id(y), None) if y is not None else None
+                if entry is not None:
+                    deliver(y, entry[1])
+                gys.append(None if entry is None else entry[1])
+            if all(g is None for g in gys):
+                continue
+            if len(gys) > 1:
+                gys = [g if g is not None else Tensor._wrap(ref().data * 0) for g, ref in zip(gys, f.outputs)]
+            gxs = f.backward(*gys)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for x, gx in zip(f.inputs, gxs):
+                if gx is not None and x.requires_grad:
+                    if gx.shape != x.shape:
+                        raise RuntimeError(f"{type(f).__name__}.backward returned a gradient of shape "
+                                           f"{tuple(gx.shape)} for an input of shape {tuple(x.shape)}")
+                    add(x, gx)
+        for tensor, grad in pending.values():  # leaves: no creator left to visit
+            deliver(tensor, grad)
+    return captured
+
+
+def _ones_like(y):
+    return Tensor._wrap(y.data * 0 + 1)
+
+
+def backward(tensor, grad=None, create_graph=False):
+    """``tensor.backward()``: accumulate d tensor / d leaf into every leaf's ``.grad``."""
+    if grad is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(f"backward: grad can be created implicitly only for a tensor with one "
+                               f"element; got shape {tuple(tensor.shape)}: pass grad=")
+        grad = _ones_like(tensor)
+    elif not isinstance(grad, Tensor):
+        grad = Tensor._wrap(tensor._xp.asarray(grad, dtype=tensor.dtype))
+    if grad.shape != tensor.shape:
+        raise ValueError(f"backward: grad of shape {tuple(grad.shape)} does not match the tensor's "
+                         f"shape {tuple(tensor.shape)}")
+    _backprop([tensor], [grad], create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, as a tuple of Tensors (no ``.grad`` set).
+
+    With ``create_graph=True`` the result is part of the graph and can be differentiated again, as in
+    ``torch.autograd.grad``; this is how gradient penalties (WGAN-GP, R1) are built.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    gys = []
+    for y, gy in zip(outputs, grad_outputs):
+        if gy is None:
+            if y.data.size != 1:
+                raise RuntimeError(f"grad: grad_outputs must be given for an output of shape "
+                                   f"{tuple(y.shape)} (only one-element outputs get an implicit 1)")
+            gy = _ones_like(y)
+        gys.append(gy)
+    for x in inputs:
+        if not x.requires_grad:
+            raise RuntimeError(f"grad: an input of shape {tuple(x.shape)} does not require grad")
+    captured = _backprop(outputs, gys, create_graph, targets=inputs)
+    result = []
+    for x in inputs:
+        g = captured.get(id(x))
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: an input of shape {tuple(x.shape)} was not used to compute the "
+                               "outputs; pass allow_unused=True to get None for it")
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,9 @@
+"""The differentiable ops, one module per family: ``import minigan.functional as F``."""
+from minigan.functional.activation import leaky_relu, relu, sigmoid, softplus, tanh
+from minigan.functional.arithmetic import (
+    abs, add, astype, clip, div, exp, log, maximum, mul, neg, pow, sqrt, sub, to_device, where,
+)
+from minigan.functional.linear import embedding, linear, matmul
+from minigan.functional.loss import binary_cross_entropy_with_logits, l1_loss, mse_loss
+from minigan.functional.reduction import max, mean, sum
+from minigan.functional.shape import broadcast_to, concat, flatten, getitem, reshape, stack, sum_to, transpose

@@ -1,0 +1,100 @@
+"""Matrix products: matmul, linear (x W^T + b, PyTorch's layout) and embedding lookup."""
+from minigan import backend
+from minigan.function import Function
+from minigan.functional.reduction import sum
+from minigan.functional.shape import getitem, reshape, sum_to, transpose
+from minigan.tensor import Tensor
+
+
+def _swap_last(t):
+    axes = list(range(t.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return transpose(t, axes)
+
+
+class MatMul(Function):
+    """y = a @ b for a, b with ndim >= 2 (leading axes broadcast as in NumPy)."""
+
+    def forward(self, a, b):
+        return backend.get_array_module(a, b).matmul(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(matmul(gy, _swap_last(b)), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(matmul(_swap_last(a), gy), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def matmul(a, b):
+    """``a @ b`` with NumPy's rules, 1-d operands included."""
+    from minigan.functional.arithmetic import operands
+    a, b = operands(a, b, "matmul")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must have at least one axis, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not align "
+                         f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
+    squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
+    if squeeze_a:
+        a = reshape(a, (1,) + a.shape)
+    if squeeze_b:
+        b = reshape(b, b.shape + (1,))
+    y = MatMul().apply(a, b)
+    if squeeze_a or squeeze_b:
+        shape = y.shape[:-2] + (() if squeeze_a else y.shape[-2:-1]) + (() if squeeze_b else y.shape[-1:])
+        y = reshape(y, shape)
+    return y
+
+
+class Linear(Function):
+    """y = x W^T + b.  x: (N, in), W: (out, in), b: (out,) -> y: (N, out).
+
+    Gradients: gx = gy W, gW = gy^T x, gb = sum_n gy.
+    """
+
+    def forward(self, x, w, b=None):
+        y = x.dot(w.T)
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = matmul(gy, w) if need[0] else None
+        gw = matmul(transpose(gy), x) if need[1] else None
+        gb = sum(gy, axis=0) if len(need) > 2 and need[2] else None
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias`` with weight (out_features, in_features), as ``torch.nn.functional.linear``.
+
+    x may have any number of leading axes: (*, in) -> (*, out).
+    """
+    if x.ndim < 1 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {tuple(x.shape)} does not fit weight of shape "
+                         f"{tuple(weight.shape)} (expects (*, {weight.shape[1] if weight.ndim == 2 else '?'}))")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not fit weight of shape {tuple(weight.shape)}")
+    if x.dtype != weight.dtype:
+        raise ValueError(f"linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
+    lead = x.shape[:-1]
+    if x.ndim != 2:
+        x = reshape(x, (-1, x.shape[-1]))
+    args = (x, weight) if bias is None else (x, weight, bias)
+    y = Linear().apply(*args)
+    return y if len(lead) == 1 else reshape(y, lead + (weight.shape[0],))
+
+
+def embedding(indices, weight):
+    """Rows of ``weight`` (num_embeddings, dim) picked by integer ``indices`` of any shape."""
+    idx = indices.data if isinstance(indices, Tensor) else indices
+    xp = backend.get_array_module(weight.data)
+    idx = xp.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= weight.shape[0]):
+        raise IndexError(f"embedding: indices must lie in [0, {weight.shape[0]}) for weight of shape "
+                         f"{tuple(weight.shape)}; got values in [{int(idx.min())}, {int(idx.max())}]")
+    return getitem(weight, idx)

@@ -1,0 +1,67 @@
+"""Reductions over axes: sum, mean, max (with ``keepdims`` as in NumPy)."""
+from minigan import backend
+from minigan.function import Function
+from minigan.functional.shape import broadcast_to, reshape
+from minigan.tensor import Tensor
+
+
+def _normalise_axis(axis, ndim):
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    try:
+        return tuple(sorted(a % ndim if ndim else a for a in axes))
+    except ZeroDivisionError:
+        raise ValueError(f"reduction: axis {axis} is out of range for a 0-d tensor") from None
+
+
+def _kept_shape(shape, axis):
+    """The output shape with reduced axes kept as 1, so the gradient can broadcast back."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        return broadcast_to(reshape(gy, _kept_shape(self.in_shape, self.axis)), self.in_shape)
+
+
+class Max(Function):
+    """Max over axes; ties share the gradient equally."""
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        return x.max(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        kept = _kept_shape(x.shape, self.axis)
+        hit = x == self.output.data.reshape(kept)
+        share = hit / hit.sum(axis=self.axis, keepdims=True)
+        return broadcast_to(reshape(gy, kept), x.shape) * Tensor._wrap(share.astype(gy.dtype))
+
+
+def sum(x, axis=None, keepdims=False):
+    if axis is not None and not isinstance(axis, int) and len(axis) == 0:
+        return x
+    return Sum(_normalise_axis(axis, x.ndim), keepdims).apply(x)
+
+
+def mean(x, axis=None, keepdims=False):
+    axis = _normalise_axis(axis, x.ndim)
+    count = x.data.size if axis is None else int(backend.np.prod([x.shape[a] for a in axis]))
+    return sum(x, axis, keepdims) * (1.0 / count)
+
+
+def max(x, axis=None, keepdims=False):
+    return Max(_normalise_axis(axis, x.ndim), keepdims).apply(x)

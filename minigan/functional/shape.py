@@ -1,0 +1,210 @@
+"""Shape ops: reshape, transpose, broadcast, sum_to, indexing, concat, stack, flatten.
+
+These move data without arithmetic; each backward is the inverse movement, written with these same
+ops, so it is differentiable again.
+"""
+from minigan import backend
+from minigan.function import Function
+from minigan.tensor import Tensor
+
+
+def as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def sum_to_array(a, shape):
+    """Sum ``a`` down to ``shape`` (the adjoint of broadcasting ``shape`` up to ``a.shape``)."""
+    if a.shape == tuple(shape):
+        return a
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and a.shape[i + lead] != 1)
+    y = a.sum(axis=axes, keepdims=True)
+    return y.reshape(shape) if lead else y
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, gy):
+        return reshape(gy, self.in_shape)
+
+
+def reshape(x, shape):
+    """View ``x`` with a new shape (one entry may be -1)."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return Reshape(shape).apply(x)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge axes ``start_dim..end_dim`` into one, as ``torch.flatten``."""
+    nd = x.ndim
+    start, end = start_dim % nd if nd else 0, end_dim % nd if nd else 0
+    shape = x.shape[:start] + (-1,) + x.shape[end + 1:]
+    return reshape(x, shape)
+
+
+class Transpose(Function):
+    def __init__(self, axes):
+        self.axes = axes
+
+    def forward(self, x):
+        return x.transpose(self.axes)
+
+    def backward(self, gy):
+        if self.axes is None:
+            return transpose(gy)
+        inverse = tuple(sorted(range(len(self.axes)), key=lambda i: self.axes[i]))
+        return transpose(gy, inverse)
+
+
+def transpose(x, axes=None):
+    """Permute axes as ``numpy.transpose`` (None reverses them)."""
+    if axes is not None:
+        axes = tuple(a % x.ndim for a in axes)
+        if len(axes) != x.ndim or sorted(axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of a {x.ndim}-d tensor's axes")
+    return Transpose(axes).apply(x)
+
+
+class BroadcastTo(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return backend.get_array_module(x).broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return sum_to(gy, self.in_shape)
+
+
+def broadcast_to(x, shape):
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return BroadcastTo(shape).apply(x)
+
+
+class SumTo(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return sum_to_array(x, self.shape)
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.in_shape)
+
+
+def sum_to(x, shape):
+    """Sum ``x`` down to ``shape``: the gradient of broadcasting."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return SumTo(shape).apply(x)
+
+
+def _raw_index(index):
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def _is_basic(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (slice, int)) for p in parts)
+
+
+class GetItem(Function):
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x[self.index]
+
+    def backward(self, gy):
+        return GetItemGrad(self.index, self.in_shape).apply(gy)
+
+
+class GetItemGrad(Function):
+    """Scatter-add ``gy`` into zeros of the indexed tensor's shape (repeated indices add up)."""
+
+    def __init__(self, index, in_shape):
+        self.index, self.in_shape = index, in_shape
+
+    def forward(self, gy):
+        xp = backend.get_array_module(gy)
+        gx = xp.zeros(self.in_shape, dtype=gy.dtype)
+        if _is_basic(self.index):
+            gx[self.index] = gy  # basic indexing never repeats an element, so plain assignment adds
+        else:
+            xp.add.at(gx, self.index, gy)
+        return gx
+
+    def backward(self, ggx):
+        return getitem(ggx, self.index)
+
+
+def getitem(x, index):
+    """``x[index]`` with NumPy indexing rules (slices, integers, integer and boolean arrays)."""
+    index = _raw_index(index)
+    try:
+        return GetItem(index).apply(x)
+    except IndexError as exc:
+        raise IndexError(f"getitem: {exc} (tensor shape {tuple(x.shape)})") from None
+
+
+class Concat(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        self.sizes = [x.shape[self.axis] for x in xs]
+        return backend.get_array_module(*xs).concatenate(xs, axis=self.axis)
+
+    def backward(self, gy):
+        grads, start = [], 0
+        for n in self.sizes:
+            index = (slice(None),) * self.axis + (slice(start, start + n),)
+            grads.append(getitem(gy, index))
+            start += n
+        return tuple(grads)
+
+
+def concat(tensors, axis=1):
+    """Join tensors along ``axis`` (default 1, the channel axis, as GAN code mostly needs)."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concat: needs at least one tensor")
+    nd = tensors[0].ndim
+    axis = axis % nd
+    for t in tensors:
+        if t.ndim != nd or t.shape[:axis] + t.shape[axis + 1:] != tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise ValueError(f"concat: shapes {shapes} differ outside axis {axis}")
+        if type(t.data) is not type(tensors[0].data):
+            raise ValueError("concat: tensors are on different devices")
+    return Concat(axis).apply(*tensors)
+
+
+def stack(tensors, axis=0):
+    """Stack same-shaped tensors along a new ``axis``."""
+    tensors = [as_tensor(t) for t in tensors]
+    nd = tensors[0].ndim + 1
+    axis = axis % nd
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    expanded = [reshape(t, t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors]
+    return concat(expanded, axis=axis)
