@@ -84,3 +84,48 @@ def adam_update(param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step):
     denom = xp.sqrt(v) * param.dtype.type(1 / bias2 ** 0.5)
     denom += param.dtype.type(eps)
     param -= m / denom * param.dtype.type(lr / bias1)
+
+
+# -- batch normalisation ----------------------------------------------------------------------------
+# Contract shared by every implementation (reference, Numba, CUDA): x is (N, C, L), C-contiguous (the
+# op reshapes (N, C), (N, C, H, W), ... to it); statistics are per channel, over the N * L values of
+# that channel; every returned array has x's dtype; nothing is modified in place.
+
+
+@register("batch_norm_forward", "reference", devices=("cpu", "cuda"))
+def batch_norm_forward(x, gamma, beta, eps):
+    """Training-mode batch norm (Ioffe & Szegedy 2015, Algorithm 1) with batch statistics.
+
+    x (N, C, L); gamma, beta (C,); eps a Python float. Returns (y, mean, invstd):
+    mean[c] = (1/M) sum_{n,l} x[n,c,l] with M = N * L; var[c] = (1/M) sum (x - mean)^2 (biased);
+    invstd[c] = 1 / sqrt(var[c] + eps); y = (x - mean) * invstd * gamma + beta, y of shape (N, C, L),
+    mean and invstd of shape (C,). The variance is computed in two passes (mean first, then the
+    squared deviations), which loses far less precision in float32 than E[x^2] - E[x]^2.
+    """
+    xp = get_array_module(x)
+    mean = x.mean(axis=(0, 2))
+    centered = x - mean[:, None]
+    var = (centered * centered).mean(axis=(0, 2))
+    invstd = 1 / xp.sqrt(var + x.dtype.type(eps))
+    scale = invstd * gamma
+    y = centered * scale[:, None] + beta[:, None]
+    return y, mean, invstd
+
+
+@register("batch_norm_backward", "reference", devices=("cpu", "cuda"))
+def batch_norm_backward(gy, x, mean, invstd, gamma):
+    """Gradients of training-mode batch norm, the closed form of Ioffe & Szegedy (2015), section 3.
+
+    gy, x (N, C, L); mean, invstd, gamma (C,) as returned by / given to ``batch_norm_forward``.
+    With xhat = (x - mean) * invstd and M = N * L, per channel:
+    gbeta = sum_{n,l} gy;  ggamma = sum_{n,l} gy * xhat;
+    gx = gamma * invstd / M * (M * gy - gbeta - xhat * ggamma).
+    (The mean and variance depend on x; the last two terms are their contributions.) Returns
+    (gx (N, C, L), ggamma (C,), gbeta (C,)).
+    """
+    m = x.shape[0] * x.shape[2]
+    xhat = (x - mean[:, None]) * invstd[:, None]
+    gbeta = gy.sum(axis=(0, 2))
+    ggamma = (gy * xhat).sum(axis=(0, 2))
+    gx = (gy - (gbeta[:, None] + xhat * ggamma[:, None]) * x.dtype.type(1 / m)) * (gamma * invstd)[:, None]
+    return gx, ggamma, gbeta
