@@ -5,5 +5,6 @@ from minigan.functional.arithmetic import (
 )
 from minigan.functional.linear import embedding, linear, matmul
 from minigan.functional.loss import binary_cross_entropy_with_logits, l1_loss, mse_loss
+from minigan.functional.normalization import batch_norm
 from minigan.functional.reduction import max, mean, sum
 from minigan.functional.shape import broadcast_to, concat, flatten, getitem, reshape, stack, sum_to, transpose

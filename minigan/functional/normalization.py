@@ -1,0 +1,166 @@
+"""Batch normalisation (Ioffe & Szegedy 2015), with PyTorch's semantics.
+
+``batch_norm`` normalises each channel of x (N, C, *) to zero mean and unit variance, then scales by
+``weight`` (gamma) and shifts by ``bias`` (beta). Two modes:
+
+- training (or no running statistics): the batch's own mean and biased variance. This is one fused
+  Function over the registry primitives ``batch_norm_forward`` / ``batch_norm_backward``; the running
+  statistics, when given, are updated in place as ``new = (1 - m) old + m batch`` with the unbiased
+  batch variance, as ``torch.nn.functional.batch_norm`` does.
+- eval: the running statistics are constants, so the op is the affine map
+  y = x * (gamma / sqrt(var + eps)) + (beta - mean * gamma / sqrt(var + eps)), written with ordinary
+  differentiable ops; double backward works through it.
+
+Double backward through the training mode is not implemented (the design allows this): its first
+gradient is a fused kernel whose own derivative would need the second-order terms of the batch
+statistics. It raises a NotImplementedError that says so.
+"""
+import numpy as np
+
+from minigan import backend, kernels
+from minigan.function import Function
+from minigan.functional.shape import reshape
+from minigan.tensor import Tensor
+
+
+class BatchNorm(Function):
+    """Training-mode batch norm on x viewed as (N, C, L); inputs (x, [gamma], [beta]).
+
+    Saves ``mean`` and ``invstd`` (C values each) because the backward formula needs them and they
+    cost a pass over x to recompute; x itself is held by the graph as an input anyway.
+    """
+
+    def __init__(self, eps, has_weight, has_bias):
+        self.eps, self.has_weight, self.has_bias = eps, has_weight, has_bias
+
+    def forward(self, x, *affine):
+        xp = backend.get_array_module(x)
+        x = xp.ascontiguousarray(x)  # the kernel contract: C-contiguous (N, C, L)
+        c = x.shape[1]
+        gamma = affine[0] if self.has_weight else xp.ones(c, dtype=x.dtype)
+        beta = affine[-1] if self.has_bias else xp.zeros(c, dtype=x.dtype)
+        y, self.mean, self.invstd = kernels.get("batch_norm_forward", xp)(x, gamma, beta, self.eps)
+        return y
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        gamma = self.inputs[1] if self.has_weight else None
+        gx, ggamma, gbeta = BatchNormGrad(self.mean, self.invstd).apply(
+            *((gy, x) if gamma is None else (gy, x, gamma)))
+        grads = [gx if self.needs_input_grad[0] else None]
+        if self.has_weight:
+            grads.append(ggamma if self.needs_input_grad[1] else None)
+        if self.has_bias:
+            grads.append(gbeta if self.needs_input_grad[-1] else None)
+        return tuple(grads)
+
+
+class BatchNormGrad(Function):
+    """(gy, x, [gamma]) -> (gx, ggamma, gbeta): the fused backward kernel as a node of the graph.
+
+    x and gamma are inputs (not constants) so that, when the first gradient is built with
+    ``create_graph=True``, differentiating it again reaches this node and fails loudly instead of
+    silently missing the dependence of the gradient on x and gamma.
+    """
+
+    def __init__(self, mean, invstd):
+        self.mean, self.invstd = mean, invstd
+
+    def forward(self, gy, x, gamma=None):
+        xp = backend.get_array_module(x)
+        gy, x = xp.ascontiguousarray(gy), xp.ascontiguousarray(x)
+        if gamma is None:
+            gamma = xp.ones(x.shape[1], dtype=x.dtype)
+        return kernels.get("batch_norm_backward", xp)(gy, x, self.mean, self.invstd, gamma)
+
+    def backward(self, *grads):
+        shape = tuple(self.inputs[1].shape)
+        raise NotImplementedError(
+            f"batch_norm: double backward through training-mode batch norm is not supported (input "
+            f"viewed as (N, C, L) = {shape}); use eval mode for that layer, or a model without batch "
+            "norm where a gradient penalty (WGAN-GP, R1) differentiates through it")
+
+
+def _check_stat(name, stat, x, channels):
+    if stat is None:
+        return
+    if not isinstance(stat, Tensor):
+        raise TypeError(f"batch_norm: {name} must be a Tensor (it is updated in place), got {type(stat).__name__}")
+    if tuple(stat.shape) != (channels,):
+        raise ValueError(f"batch_norm: {name} of shape {tuple(stat.shape)} does not fit input of shape "
+                         f"{tuple(x.shape)} (expects ({channels},), one value per channel)")
+    if stat.device != x.device:
+        raise ValueError(f"batch_norm: {name} is on {stat.device} but the input of shape {tuple(x.shape)} "
+                         f"is on {x.device}")
+
+
+def _update_running(stat, batch_value, momentum):
+    """stat <- (1 - momentum) stat + momentum batch_value, in place in the stat's dtype."""
+    data = stat.data
+    data *= data.dtype.type(1 - momentum)
+    data += batch_value.astype(data.dtype, copy=False) * data.dtype.type(momentum)
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Batch normalisation over x of shape (N, C), (N, C, L) or (N, C, H, W), per channel.
+
+    running_mean, running_var: (C,) tensors or None. In training mode (or when they are None) the
+    batch statistics normalise x, and the running statistics (if given) are updated in place with
+    ``momentum``, the variance unbiased (times M / (M - 1), M = N * L values per channel). In eval mode
+    the running statistics normalise x. weight, bias: optional (C,) tensors (gamma, beta). Returns a
+    tensor of x's shape and dtype. As ``torch.nn.functional.batch_norm``.
+    """
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C, *), got shape {tuple(x.shape)}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"batch_norm: input must be floating point, got dtype {x.dtype}")
+    channels = x.shape[1]
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        _check_stat(name, stat, x, channels)
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is None:
+            continue
+        if tuple(param.shape) != (channels,):
+            raise ValueError(f"batch_norm: {name} of shape {tuple(param.shape)} does not fit input of shape "
+                             f"{tuple(x.shape)} (expects ({channels},))")
+        if param.dtype != x.dtype:
+            raise ValueError(f"batch_norm: {name} dtype {param.dtype} differs from input dtype {x.dtype}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must both be given or both be None")
+
+    if training or running_mean is None:
+        return _batch_stats(x, running_mean, running_var, weight, bias, momentum, eps)
+    return _running_stats(x, running_mean, running_var, weight, bias, eps)
+
+
+def _batch_stats(x, running_mean, running_var, weight, bias, momentum, eps):
+    n, c = x.shape[:2]
+    per_channel = x.data.size // c if c else 0
+    if per_channel <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
+                         f"of shape {tuple(x.shape)}")
+    affine = [t for t in (weight, bias) if t is not None]
+    x3 = reshape(x, (n, c, per_channel // n))
+    fn = BatchNorm(float(eps), weight is not None, bias is not None)
+    y = fn.apply(x3, *affine)
+    if running_mean is not None:
+        # The kernel returns invstd = 1 / sqrt(var + eps); recover the biased variance from it (C
+        # values, in float64 so the subtraction loses nothing more) rather than make another pass.
+        invstd = fn.invstd.astype(np.float64)
+        var = backend.get_array_module(invstd).maximum(1 / (invstd * invstd) - eps, 0)
+        _update_running(running_mean, fn.mean, momentum)
+        _update_running(running_var, var * (per_channel / (per_channel - 1)), momentum)
+    return reshape(y, x.shape)
+
+
+def _running_stats(x, running_mean, running_var, weight, bias, eps):
+    xp = x._xp
+    bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    # The running statistics are buffers, not parameters: constants of the graph.
+    invstd = (1 / xp.sqrt(running_var.data + running_var.dtype.type(eps))).astype(x.dtype, copy=False)
+    mean = running_mean.data.astype(x.dtype, copy=False)
+    scale = Tensor._wrap(invstd) if weight is None else weight * Tensor._wrap(invstd)
+    shift = scale * Tensor._wrap(-mean)
+    if bias is not None:
+        shift = shift + bias
+    return x * reshape(scale, bshape) + reshape(shift, bshape)
