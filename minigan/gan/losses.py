@@ -1,0 +1,205 @@
+"""GAN objectives: what the discriminator (or critic) and the generator each minimise.
+
+Every loss works on the discriminator's raw outputs ("logits"), one per sample, never on
+probabilities: ``d_loss(real_logits, fake_logits)`` is minimised by D and ``g_loss(fake_logits)`` by G.
+Writing r = D(x) for real data and f = D(G(z)) for generated data, and sigma for the logistic sigmoid:
+
+================  ===========================================  ==============================
+loss              D minimises                                  G minimises
+================  ===========================================  ==============================
+minimax           -E log sigma(r) - E log(1 - sigma(f))        E log(1 - sigma(f))
+non-saturating    (same as minimax)                            -E log sigma(f)
+wasserstein       E f - E r    (+ weight clipping)             -E f
+wgan-gp           E f - E r + 10 E (||grad D(x_hat)|| - 1)^2   -E f
+hinge             E max(0, 1 - r) + E max(0, 1 + f)            -E f
+least-squares     1/2 E (r - 1)^2 + 1/2 E f^2                  1/2 E (f - 1)^2
+================  ===========================================  ==============================
+
+The log-sigmoid terms are computed through softplus (log sigma(r) = -softplus(-r),
+log(1 - sigma(f)) = -softplus(f)), which is exact and never overflows.
+
+Losses built on targets (minimax, non-saturating, least squares) accept a ``real_target`` other than
+1 for the label tricks of ``minigan.gan.tricks`` (one-sided smoothing, flipping); the critics
+(wasserstein, wgan-gp, hinge) have no targets and say so if asked for one.
+"""
+from minigan.functional import binary_cross_entropy_with_logits, relu, softplus
+from minigan.gan.regularisers import gradient_penalty
+from minigan.tensor import Tensor
+
+
+class GANLoss:
+    """Base class. Subclasses define ``d_loss`` and ``g_loss``; the hooks below default to nothing.
+
+    ``recipe`` is the optimiser setting the loss's paper trained with; the command uses it when a
+    loss other than the model's default is chosen and the flags do not say otherwise.
+    """
+
+    name = None
+    uses_targets = False  # can the label tricks (smoothing, flipping) change the real target?
+    outputs_probabilities = False  # is sigmoid(logit) a meaningful "D(x)" to report?
+    recipe = {}
+
+    def d_loss(self, real_logits, fake_logits, real_target=1.0):
+        raise NotImplementedError
+
+    def g_loss(self, fake_logits):
+        raise NotImplementedError
+
+    def penalty(self, critic, real, fake):
+        """An extra term of the D loss that needs the critic itself (WGAN-GP); None for most losses."""
+        return None
+
+    def after_d_step(self, discriminator):
+        """Called after each optimiser step of D (weight clipping for the original WGAN)."""
+
+    def _no_targets(self, real_target):
+        if not (isinstance(real_target, (int, float)) and real_target == 1.0):
+            raise ValueError(f"{self.name} loss: it has no real/fake targets, so label smoothing and "
+                             "label flipping do not apply; use minimax, non-saturating or least-squares")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Minimax(GANLoss):
+    """The original two-player game (Goodfellow et al., 2014, "Generative Adversarial Nets", eq. 1).
+
+    min_G max_D  E_x log D(x) + E_z log(1 - D(G(z))).  D's side is binary cross-entropy with real
+    labelled 1 and fake 0. G minimises E log(1 - sigma(f)) = -E softplus(f), whose gradient vanishes
+    while D confidently rejects the fakes (sigma(f) ~ 0), which is why it learns slowly at first.
+    """
+
+    name = "minimax"
+    uses_targets = True
+    outputs_probabilities = True
+    recipe = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1}
+
+    def d_loss(self, real_logits, fake_logits, real_target=1.0):
+        return (binary_cross_entropy_with_logits(real_logits, real_target)
+                + binary_cross_entropy_with_logits(fake_logits, 0.0))
+
+    def g_loss(self, fake_logits):
+        return -softplus(fake_logits).mean()
+
+
+class NonSaturating(Minimax):
+    """The "-log D trick" (Goodfellow et al., 2014, section 3): G maximises E log D(G(z)) instead.
+
+    Same fixed point as the minimax game, but G's gradient is strong exactly when D rejects its
+    samples. G's loss is binary cross-entropy of the fakes against the label 1: E softplus(-f).
+    """
+
+    name = "non-saturating"
+
+    def g_loss(self, fake_logits):
+        return binary_cross_entropy_with_logits(fake_logits, 1.0)
+
+
+class Wasserstein(GANLoss):
+    """WGAN (Arjovsky, Chintala and Bottou, 2017, "Wasserstein GAN", Algorithm 1).
+
+    The critic estimates the earth mover's distance sup_{||D||_L <= 1} E D(x) - E D(G(z)); it minimises
+    E f - E r and G minimises -E f. The Lipschitz constraint is enforced crudely by clipping every
+    critic parameter to [-clip, clip] after each critic step. The paper trains with RMSprop 5e-5 and
+    five critic steps per generator step.
+    """
+
+    name = "wasserstein"
+    recipe = {"optimizer": "rmsprop", "lr": 5e-5, "betas": None, "n_critic": 5}
+
+    def __init__(self, clip=0.01):
+        self.clip = float(clip)
+
+    def d_loss(self, real_logits, fake_logits, real_target=1.0):
+        self._no_targets(real_target)
+        return fake_logits.mean() - real_logits.mean()
+
+    def g_loss(self, fake_logits):
+        return -fake_logits.mean()
+
+    def after_d_step(self, discriminator):
+        for p in discriminator.parameters():
+            # In place on the raw array: clipping is a projection after the step, not part of a graph.
+            p.data.clip(-self.clip, self.clip, out=p.data)
+
+    def __repr__(self):
+        return f"Wasserstein(clip={self.clip})"
+
+
+class WassersteinGP(Wasserstein):
+    """WGAN-GP (Gulrajani et al., 2017, "Improved Training of Wasserstein GANs", Algorithm 1).
+
+    Replaces clipping by a penalty on the critic's gradient norm at random points between real and
+    fake samples: lambda E (||grad_x D(x_hat)||_2 - 1)^2 with x_hat = alpha x + (1 - alpha) G(z),
+    one alpha ~ U[0, 1] per sample, lambda = 10. The paper uses Adam(1e-4, betas (0, 0.9)) and five
+    critic steps per generator step, and no batch normalisation in the critic.
+    """
+
+    name = "wgan-gp"
+    recipe = {"optimizer": "adam", "lr": 1e-4, "betas": (0.0, 0.9), "n_critic": 5}
+
+    def __init__(self, weight=10.0):
+        self.weight = float(weight)
+
+    def penalty(self, critic, real, fake):
+        return gradient_penalty(critic, real, fake) * self.weight
+
+    def after_d_step(self, discriminator):
+        pass  # the penalty replaces clipping
+
+    def __repr__(self):
+        return f"WassersteinGP(weight={self.weight})"
+
+
+class Hinge(GANLoss):
+    """Hinge loss (Lim and Ye, 2017, "Geometric GAN"; Miyato et al., 2018, "Spectral Normalization").
+
+    D minimises E max(0, 1 - r) + E max(0, 1 + f): real logits are pushed above +1, fake ones below
+    -1, and samples already beyond the margin stop contributing. G minimises -E f.
+    """
+
+    name = "hinge"
+    recipe = {"optimizer": "adam", "lr": 2e-4, "betas": (0.0, 0.9), "n_critic": 1}
+
+    def d_loss(self, real_logits, fake_logits, real_target=1.0):
+        self._no_targets(real_target)
+        return relu(1.0 - real_logits).mean() + relu(1.0 + fake_logits).mean()
+
+    def g_loss(self, fake_logits):
+        return -fake_logits.mean()
+
+
+class LeastSquares(GANLoss):
+    """LSGAN (Mao et al., 2017, "Least Squares Generative Adversarial Networks", eq. 2 with a-b-c = 0-1-1).
+
+    D regresses real outputs to b = 1 and fake ones to a = 0: 1/2 E (r - 1)^2 + 1/2 E f^2; G pulls
+    the fakes' outputs to c = 1: 1/2 E (f - 1)^2. Fakes far on the correct side of the boundary are
+    still penalised, which gives G gradients where the sigmoid loss saturates.
+    """
+
+    name = "least-squares"
+    uses_targets = True
+    recipe = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1}
+
+    def d_loss(self, real_logits, fake_logits, real_target=1.0):
+        if not isinstance(real_target, Tensor):
+            real_target = float(real_target)
+        real_err = real_logits - real_target
+        return 0.5 * (real_err * real_err).mean() + 0.5 * (fake_logits * fake_logits).mean()
+
+    def g_loss(self, fake_logits):
+        err = fake_logits - 1.0
+        return 0.5 * (err * err).mean()
+
+
+LOSSES = {cls.name: cls for cls in (Minimax, NonSaturating, Wasserstein, WassersteinGP, Hinge, LeastSquares)}
+ALIASES = {"ns": "non-saturating", "wgan": "wasserstein", "lsgan": "least-squares", "gan": "non-saturating"}
+
+
+def get_loss(name, **kwargs):
+    """The loss called ``name`` (or one of its aliases: ns, wgan, lsgan), built with ``kwargs``."""
+    key = ALIASES.get(name, name)
+    if key not in LOSSES:
+        names = ", ".join(sorted(LOSSES)) + " (aliases: " + ", ".join(sorted(ALIASES)) + ")"
+        raise ValueError(f"unknown loss {name!r}; choose one of {names}")
+    return LOSSES[key](**kwargs)

@@ -1,0 +1,171 @@
+"""The GAN library: losses on known logits, gradient penalties against hand computations, tricks."""
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan.gan import losses, regularisers, tricks
+
+REAL = np.array([[0.5], [-1.0], [2.0], [0.0]])
+FAKE = np.array([[-0.3], [1.5], [-2.5], [0.7]])
+
+
+def softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+# Each loss's value written straight from its paper's formula in float64 NumPy.
+EXPECTED = {
+    "minimax": (softplus(-REAL).mean() + softplus(FAKE).mean(), -softplus(FAKE).mean()),
+    "non-saturating": (softplus(-REAL).mean() + softplus(FAKE).mean(), softplus(-FAKE).mean()),
+    "wasserstein": (FAKE.mean() - REAL.mean(), -FAKE.mean()),
+    "wgan-gp": (FAKE.mean() - REAL.mean(), -FAKE.mean()),
+    "hinge": (np.maximum(0, 1 - REAL).mean() + np.maximum(0, 1 + FAKE).mean(), -FAKE.mean()),
+    "least-squares": (0.5 * ((REAL - 1) ** 2).mean() + 0.5 * (FAKE ** 2).mean(), 0.5 * ((FAKE - 1) ** 2).mean()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_loss_values_on_known_logits(name, device):
+    loss = losses.get_loss(name)
+    real = mg.tensor(REAL.astype(np.float32), device=device)
+    fake = mg.tensor(FAKE.astype(np.float32), device=device)
+    d, g = loss.d_loss(real, fake), loss.g_loss(fake)
+    assert d.dtype == np.float32 and g.dtype == np.float32
+    np.testing.assert_allclose(d.item(), EXPECTED[name][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g.item(), EXPECTED[name][1], rtol=1e-5, atol=1e-6)
+
+
+def test_minimax_and_non_saturating_generator_gradients_differ_as_the_paper_says():
+    # When D rejects a fake confidently (f << 0) the minimax G gradient vanishes, the NS one does not.
+    f = mg.tensor(np.array([[-8.0]]), requires_grad=True)
+    (g_mm,) = mg.grad(losses.get_loss("minimax").g_loss(f), f)
+    (g_ns,) = mg.grad(losses.get_loss("ns").g_loss(f), f)
+    assert abs(g_mm.item()) < 1e-3 < abs(g_ns.item())
+    np.testing.assert_allclose(g_mm.item(), -1 / (1 + np.exp(8.0)), rtol=1e-9)
+    np.testing.assert_allclose(g_ns.item(), -1 / (1 + np.exp(-8.0)), rtol=1e-9)
+
+
+def test_unknown_loss_names_the_choices():
+    with pytest.raises(ValueError, match="unknown loss 'foo'.*hinge"):
+        losses.get_loss("foo")
+
+
+def test_aliases_resolve():
+    assert isinstance(losses.get_loss("wgan"), losses.Wasserstein)
+    assert isinstance(losses.get_loss("lsgan"), losses.LeastSquares)
+
+
+def test_wasserstein_clips_every_critic_parameter():
+    class Critic:
+        def __init__(self):
+            self.w = mg.tensor(np.array([[0.5, -0.003, -2.0]], dtype=np.float32), requires_grad=True)
+
+        def parameters(self):
+            return [self.w]
+
+    critic = Critic()
+    losses.Wasserstein(clip=0.01).after_d_step(critic)
+    np.testing.assert_array_equal(critic.w.data, np.array([[0.01, -0.003, -0.01]], dtype=np.float32))
+    assert critic.w.data.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["wasserstein", "wgan-gp", "hinge"])
+def test_critic_losses_refuse_label_tricks(name):
+    real = mg.tensor(REAL.astype(np.float32))
+    with pytest.raises(ValueError, match="label smoothing"):
+        losses.get_loss(name).d_loss(real, real, real_target=0.9)
+
+
+# -- gradient penalties ----------------------------------------------------------------------------
+
+def linear_critic(w, b):
+    return lambda x: x.reshape(x.shape[0], -1) @ w + b
+
+
+def test_wgan_gp_penalty_on_a_linear_critic_matches_the_hand_computation(device):
+    # D(x) = x.w + b has gradient w everywhere, so the penalty is (||w|| - 1)^2 whatever alpha is,
+    # and its gradient with respect to w is 2 (||w|| - 1) w / ||w||.
+    rng = np.random.default_rng(0)
+    w_np = rng.standard_normal((12, 1))
+    w = mg.tensor(w_np, device=device, requires_grad=True)
+    b = mg.tensor(np.array([0.3]), device=device, requires_grad=True)
+    real = mg.tensor(rng.standard_normal((5, 3, 2, 2)), device=device)
+    fake = mg.tensor(rng.standard_normal((5, 3, 2, 2)), device=device)
+    gp = regularisers.gradient_penalty(linear_critic(w, b), real, fake)
+    norm = np.linalg.norm(w_np)
+    np.testing.assert_allclose(gp.item(), (norm - 1) ** 2, rtol=1e-9)
+    gp.backward()  # double backward: the penalty is a function of the gradient
+    np.testing.assert_allclose(w.grad.numpy(), 2 * (norm - 1) * w_np / norm, rtol=1e-9)
+
+
+def test_wgan_gp_draws_one_uniform_alpha_per_sample():
+    # D(x) = |x|^2 / 2 has gradient x, so the penalty reads off where each x_hat landed.
+    rng = np.random.default_rng(1)
+    real_np, fake_np = rng.standard_normal((6, 4)), rng.standard_normal((6, 4))
+    mg.manual_seed(3)
+    alpha = mg.rand(6, 1, dtype=np.float64).numpy()
+    mg.manual_seed(3)
+    gp = regularisers.gradient_penalty(lambda x: (x * x).sum(axis=1) * 0.5, mg.tensor(real_np), mg.tensor(fake_np))
+    x_hat = alpha * real_np + (1 - alpha) * fake_np
+    expected = ((np.linalg.norm(x_hat, axis=1) - 1) ** 2).mean()
+    np.testing.assert_allclose(gp.item(), expected, rtol=1e-9)
+
+
+def test_wgan_gp_loss_penalty_is_lambda_times_the_gradient_penalty():
+    w = mg.tensor(np.full((4, 1), 2.0), requires_grad=True)
+    critic = linear_critic(w, 0.0)
+    x = mg.tensor(np.zeros((3, 4)))
+    np.testing.assert_allclose(losses.WassersteinGP().penalty(critic, x, x).item(), 10 * (4.0 - 1) ** 2)
+
+
+def test_r1_penalty_matches_the_hand_computation(device):
+    rng = np.random.default_rng(2)
+    x_np = rng.standard_normal((5, 3))
+    scale = mg.tensor(np.array([1.5]), device=device, requires_grad=True)
+    # D(x) = s |x|^2 / 2: grad_x D = s x, so R1 = gamma / 2 * s^2 mean |x|^2 and dR1/ds = gamma s mean |x|^2.
+    critic = lambda x: (x * x).sum(axis=1) * 0.5 * scale  # noqa: E731
+    r1 = regularisers.r1_penalty(critic, mg.tensor(x_np, device=device), gamma=10.0)
+    mean_sq = (x_np ** 2).sum(axis=1).mean()
+    np.testing.assert_allclose(r1.item(), 5.0 * 1.5 ** 2 * mean_sq, rtol=1e-9)
+    r1.backward()
+    np.testing.assert_allclose(scale.grad.item(), 10.0 * 1.5 * mean_sq, rtol=1e-9)
+
+
+def test_gradient_penalty_rejects_mismatched_batches():
+    with pytest.raises(ValueError, match=r"gradient_penalty.*\(2, 3\).*\(3, 3\)"):
+        regularisers.gradient_penalty(lambda x: x.sum(axis=1), mg.zeros(2, 3), mg.zeros(3, 3))
+
+
+# -- label tricks and instance noise ---------------------------------------------------------------
+
+def test_one_sided_label_smoothing_changes_only_the_real_target():
+    real, fake = mg.tensor(REAL.astype(np.float32)), mg.tensor(FAKE.astype(np.float32))
+    target = tricks.real_targets(real, smoothing=0.1)
+    d = losses.get_loss("non-saturating").d_loss(real, fake, real_target=target)
+    expected = (0.9 * softplus(-REAL) + 0.1 * softplus(REAL)).mean() + softplus(FAKE).mean()
+    np.testing.assert_allclose(d.item(), expected, rtol=1e-5)
+
+
+def test_label_flip_labels_real_samples_zero_with_probability_p():
+    mg.manual_seed(0)
+    logits = mg.zeros(20000, 1)
+    target = tricks.real_targets(logits, smoothing=0.2, flip=0.25)
+    values = target.numpy()
+    assert target.dtype == np.float32 and values.shape == (20000, 1)
+    assert set(np.unique(values)) == {np.float32(0.0), np.float32(0.8)}
+    assert abs((values == 0).mean() - 0.25) < 0.015
+    assert np.all(tricks.real_targets(logits, flip=1.0).numpy() == 0)
+
+
+def test_label_tricks_are_off_by_default():
+    assert tricks.real_targets(mg.zeros(3, 1)) == 1.0
+
+
+def test_instance_noise_anneals_to_zero():
+    noise = tricks.InstanceNoise(0.5, anneal_iters=100)
+    assert noise.std_at(0) == 0.5 and noise.std_at(50) == 0.25 and noise.std_at(100) == 0.0
+    x = mg.zeros(4000, 2)
+    mg.manual_seed(0)
+    assert abs(float(noise(x, 50).numpy().std()) - 0.25) < 0.01
+    assert noise(x, 200) is x
+    assert noise(x, 10).dtype == np.float32
