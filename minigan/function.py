@@ -9,6 +9,8 @@ import heapq
 import itertools
 import weakref
 
+import numpy
+
 from minigan.tensor import Tensor
 
 
@@ -71,7 +73,9 @@ class Function:
             shapes = ", ".join(str(tuple(x.shape)) for x in inputs)
             raise ValueError(f"{type(self).__name__}: {exc} (input shapes {shapes})") from None
         single = not isinstance(outputs, tuple)
-        outputs = tuple(Tensor._wrap(y) for y in ((outputs,) if single else outputs))
+        # NumPy reductions to 0-d return scalars (np.float32), not arrays: keep data an ndarray.
+        outputs = tuple(Tensor._wrap(numpy.asarray(y) if isinstance(y, numpy.generic) else y)
+                        for y in ((outputs,) if single else outputs))
         if _GradMode.enabled:
             needs = tuple(x.requires_grad for x in inputs)
             if any(needs):
@@ -146,7 +150,7 @@ def _backprop(outputs, grad_outputs, create_graph, targets=None):
             if all(g is None for g in gys):
                 continue
             if len(gys) > 1:
-                gys = [g if g is not None else Tensor._wrap(ref().data * 0) for g, ref in zip(gys, f.outputs)]
+                gys = [g if g is not None else Tensor._wrap(ref()._xp.zeros_like(ref().data)) for g, ref in zip(gys, f.outputs)]
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
@@ -162,7 +166,7 @@ def _backprop(outputs, grad_outputs, create_graph, targets=None):
 
 
 def _ones_like(y):
-    return Tensor._wrap(y.data * 0 + 1)
+    return Tensor._wrap(y._xp.ones_like(y.data))
 
 
 def backward(tensor, grad=None, create_graph=False):

@@ -177,10 +177,10 @@ class Tensor:
         return _arith.pow(other, self)
 
     def __matmul__(self, other):
-        return _linear.matmul(self, other)
+        return _matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _linear.matmul(other, self)
+        return _matmul(other, self)
 
     def __neg__(self):
         return _arith.neg(self)
@@ -305,6 +305,6 @@ def tensor(data, dtype=None, device="cpu", requires_grad=False):
 
 from minigan.functional import activation as _activation  # noqa: E402  (operators need the ops)
 from minigan.functional import arithmetic as _arith  # noqa: E402
-from minigan.functional import linear as _linear  # noqa: E402
+from minigan.functional.linear import matmul as _matmul  # noqa: E402  (F.linear shadows the module)
 from minigan.functional import reduction as _reduction  # noqa: E402
 from minigan.functional import shape as _shape  # noqa: E402

@@ -17,7 +17,7 @@ def _cuda_ready():
     return minigan.cuda.is_available()
 
 
-@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+@pytest.fixture(scope="session", params=["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
 def device(request):
     if request.param == "cuda" and not _cuda_ready():
         pytest.skip("no CUDA GPU here (CuPy, a driver and a device are all needed)")

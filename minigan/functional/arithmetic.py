@@ -37,7 +37,8 @@ def operands(a, b, op):
         a = _weak(a, b)
     elif not isinstance(b, Tensor):
         b = _weak(b, a)
-    elif type(a.data) is not type(b.data) or (backend.is_cupy_array(a.data) and a.device != b.device):
+    elif backend.is_cupy_array(a.data) != backend.is_cupy_array(b.data) or (
+            backend.is_cupy_array(a.data) and a.device != b.device):
         raise ValueError(f"{op}: tensors are on different devices ({a.device} with shape "
                          f"{tuple(a.shape)}, {b.device} with shape {tuple(b.shape)})")
     ka, kb = a.dtype.kind, b.dtype.kind
