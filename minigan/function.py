@@ -87,6 +87,8 @@ class Function:
                     y.creator = self
                     y.generation = self.generation + 1
                 self.outputs = tuple(weakref.ref(y) for y in outputs)
+                if not single:  # a dead output's zero gradient needs its shape and dtype (see _backprop)
+                    self.output_specs = tuple((y.shape, y.dtype) for y in outputs)
         return outputs[0] if single else outputs
 
     @property
@@ -150,7 +152,9 @@ def _backprop(outputs, grad_outputs, create_graph, targets=None):
             if all(g is None for g in gys):
                 continue
             if len(gys) > 1:
-                gys = [g if g is not None else Tensor._wrap(ref()._xp.zeros_like(ref().data)) for g, ref in zip(gys, f.outputs)]
+                xp = next(g for g in gys if g is not None)._xp
+                gys = [g if g is not None else Tensor._wrap(xp.zeros(shape, dtype))
+                       for g, (shape, dtype) in zip(gys, f.output_specs)]
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
