@@ -1,0 +1,271 @@
+"""Convolution: conv2d and conv_transpose2d with PyTorch's layouts and semantics, by im2col + one GEMM.
+
+Shapes (NCHW), for each spatial axis with stride s, padding p, dilation d, kernel size k:
+
+    conv2d            x (N, C, H, W), W (O, C, kh, kw), b (O,) -> y (N, O, Ho, Wo),
+                      Ho = floor((H + 2p - d (k - 1) - 1) / s) + 1
+    conv_transpose2d  x (N, C, H, W), W (C, O, kh, kw), b (O,) -> y (N, O, Hout, Wout),
+                      Hout = (H - 1) s - 2p + d (k - 1) + output_padding + 1
+
+conv2d is one matrix product: W seen as (O, C kh kw) times the patches of x, col (C kh kw, N Ho Wo),
+which the ``im2col`` kernel cuts out. The batch lives in the GEMM's columns, so one BLAS call serves
+the whole batch (Chellapilla et al. 2006, "High performance convolutional neural networks for document
+processing").
+
+The transposed convolution is the adjoint of conv2d, <conv2d(x, W), y> = <x, conv_transpose2d(y, W)>,
+so its forward is the same computation as conv2d's input gradient: col = W^T x (one GEMM), then the
+``col2im`` kernel adds every patch back into the image. No zeros are inserted between pixels.
+
+Gradients, each built from these same differentiable ops so that double backward works:
+
+    conv2d:              gx = conv_transpose2d(gy, W)   gW = grad_weight(x, gy)   gb = sum gy
+    conv_transpose2d:    gx = conv2d(gy, W)             gW = grad_weight(gy, x)   gb = sum gy
+    grad_weight(x, gy):  d/dx = conv_transpose2d(gy, ggW),   d/dgy = conv2d(x, ggW)
+
+where grad_weight(x, gy) = gy (O, N Ho Wo) @ im2col(x)^T is ``Conv2dGradWeight``.
+
+Memory versus speed: the backward recomputes im2col(x) for the weight gradient instead of keeping the
+forward's col. A col holds (kh kw / (sh sw)) times the input's elements (4x for DCGAN's 4x4 stride-2
+layers, 9x for a 3x3 stride-1 layer), and a GAN step keeps whole forward graphs alive until backward
+(the discriminator on real and on fake data at once), so keeping the cols would multiply the
+activation memory by that factor. Recomputing costs one strided copy, small beside the GEMMs.
+"""
+import numpy as np
+
+from minigan import backend, kernels
+from minigan.function import Function
+from minigan.functional import reduction
+from minigan.functional.shape import GetItemGrad, as_tensor
+from minigan.kernels.reference import conv_output_size
+
+
+def _to_nchw(y, bias, xp):
+    """A C-contiguous copy of ``y`` (N, O, H, W) plus ``bias`` (O,), in one pass over the data.
+
+    ``y`` is a fresh array the op owns (a GEMM or col2im result), so when it is already contiguous
+    the bias is added in place and nothing is copied.
+    """
+    if y.flags.c_contiguous:
+        if bias is not None:
+            y += bias.reshape(1, -1, 1, 1)
+        return y
+    out = xp.empty(y.shape, dtype=y.dtype)
+    if bias is None:
+        out[...] = y
+    else:
+        xp.add(y, bias.reshape(1, -1, 1, 1), out=out)
+    return out
+
+
+def _adjoint_output_padding(in_hw, out_hw, kernel_hw, conv):
+    """The output_padding with which conv_transpose2d maps conv2d's output size back to ``in_hw``.
+
+    conv2d drops the last (H + 2p - d (k - 1) - 1) mod s input rows when the stride does not divide
+    evenly; output_padding gives them back (as rows that receive no contribution).
+    """
+    sh, sw, ph, pw, dh, dw = conv
+    return tuple(size - ((out - 1) * s - 2 * p + d * (k - 1) + 1)
+                 for size, out, k, s, p, d in zip(in_hw, out_hw, kernel_hw, (sh, sw), (ph, pw), (dh, dw)))
+
+
+class Conv2d(Function):
+    """y = W * x + b: im2col(x) as col (C kh kw, N Ho Wo), then y = W (O, C kh kw) @ col.
+
+    ``conv`` is (sh, sw, ph, pw, dh, dw), the argument order of the im2col/col2im kernels. Nothing is
+    saved: the backward reads x and W from ``self.inputs`` (see the module doc on the col).
+    """
+
+    def __init__(self, conv):
+        self.conv = conv
+
+    def forward(self, x, w, b=None):
+        xp = backend.get_array_module(x)
+        o, c, kh, kw = w.shape
+        col = kernels.get("im2col", xp)(x, kh, kw, *self.conv)  # (C, kh, kw, N, Ho, Wo)
+        n, ho, wo = col.shape[3:]
+        y = w.reshape(o, c * kh * kw) @ col.reshape(c * kh * kw, n * ho * wo)  # (O, N Ho Wo)
+        return _to_nchw(y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3), b, xp)
+
+    def backward(self, gy):
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            pad = _adjoint_output_padding(x.shape[2:], gy.shape[2:], w.shape[2:], self.conv)
+            gx = ConvTranspose2d(self.conv, pad).apply(gy, w)
+        if need[1]:
+            gw = Conv2dGradWeight(self.conv, w.shape[2:]).apply(x, gy)
+        if len(need) > 2 and need[2]:
+            gb = reduction.sum(gy, axis=(0, 2, 3))
+        return gx, gw, gb
+
+
+class Conv2dGradWeight(Function):
+    """gW = d <conv2d(x, W), gy> / dW = gy (O, N Ho Wo) @ im2col(x)^T (N Ho Wo, C kh kw).
+
+    It is bilinear in (x, gy), so its own gradients are convolutions with ggW:
+    d/dx = conv_transpose2d(gy, ggW) and d/dgy = conv2d(x, ggW).
+    """
+
+    def __init__(self, conv, kernel_hw):
+        self.conv, self.kernel_hw = conv, tuple(kernel_hw)
+
+    def forward(self, x, gy):
+        xp = backend.get_array_module(x)
+        kh, kw = self.kernel_hw
+        c, o = x.shape[1], gy.shape[1]
+        col = kernels.get("im2col", xp)(x, kh, kw, *self.conv)
+        gy_mat = gy.transpose(1, 0, 2, 3).reshape(o, -1)  # one copy, to the (O, N Ho Wo) order of col
+        return (gy_mat @ col.reshape(c * kh * kw, -1).T).reshape(o, c, kh, kw)
+
+    def backward(self, ggw):
+        x, gy = self.inputs
+        gx = ggy = None
+        if self.needs_input_grad[0]:
+            pad = _adjoint_output_padding(x.shape[2:], gy.shape[2:], self.kernel_hw, self.conv)
+            gx = ConvTranspose2d(self.conv, pad).apply(gy, ggw)
+        if self.needs_input_grad[1]:
+            ggy = Conv2d(self.conv).apply(x, ggw)
+        return gx, ggy
+
+
+class ConvTranspose2d(Function):
+    """y = W^T * x + b, the adjoint of Conv2d: col = W (C, O kh kw)^T @ x (C, N H W), y = col2im(col).
+
+    ``output_padding`` must be smaller than the stride here, so that conv2d of the output has
+    exactly x's size; ``conv_transpose2d`` reduces the other cases PyTorch allows to this one.
+    """
+
+    def __init__(self, conv, output_padding):
+        self.conv, self.output_padding = conv, output_padding
+
+    def forward(self, x, w, b=None):
+        xp = backend.get_array_module(x)
+        c, o, kh, kw = w.shape
+        n, _, h, wd = x.shape
+        sh, sw, ph, pw, dh, dw = self.conv
+        hout = (h - 1) * sh - 2 * ph + dh * (kh - 1) + self.output_padding[0] + 1
+        wout = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + self.output_padding[1] + 1
+        x_mat = x.transpose(1, 0, 2, 3).reshape(c, n * h * wd)  # one copy: channels first for the GEMM
+        col = w.reshape(c, o * kh * kw).T @ x_mat  # (O kh kw, N H W)
+        y = kernels.get("col2im", xp)(col.reshape(o, kh, kw, n, h, wd), hout, wout, *self.conv)
+        return _to_nchw(y, b, xp)
+
+    def backward(self, gy):
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            gx = Conv2d(self.conv).apply(gy, w)
+        if need[1]:
+            gw = Conv2dGradWeight(self.conv, w.shape[2:]).apply(gy, x)
+        if len(need) > 2 and need[2]:
+            gb = reduction.sum(gy, axis=(0, 2, 3))
+        return gx, gw, gb
+
+
+def int_pair(value, op, name, minimum):
+    """``value`` (an int or a pair of ints) as a pair, each at least ``minimum``."""
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+    if is_int(value):
+        pair = (int(value), int(value))
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+    return pair
+
+
+def _geometry(op, stride, padding, dilation):
+    """(sh, sw, ph, pw, dh, dw), validated: the argument order of the im2col/col2im kernels."""
+    return int_pair(stride, op, "stride", 1) + int_pair(padding, op, "padding", 0) + int_pair(dilation, op, "dilation", 1)
+
+
+def _operands(op, x, weight, bias, in_axis):
+    """Check x, weight and bias against each other; ``in_axis`` is the weight axis matching x's channels."""
+    x, weight = as_tensor(x), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
+    layout = "(in_channels, out_channels, kh, kw)" if in_axis == 0 else "(out_channels, in_channels, kh, kw)"
+    if x.ndim != 4:
+        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(x.shape)}")
+    if weight.ndim != 4:
+        raise ValueError(f"{op}: weight must be 4-D {layout}, got shape {tuple(weight.shape)}")
+    if min(weight.shape) < 1:
+        raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} is empty")
+    if x.shape[1] != weight.shape[in_axis]:
+        raise ValueError(f"{op}: input has {x.shape[1]} channels but weight of shape {tuple(weight.shape)} "
+                         f"expects {weight.shape[in_axis]}")
+    out_channels = weight.shape[1 - in_axis]
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ValueError(f"{op}: bias of shape {tuple(bias.shape)} does not fit weight of shape "
+                         f"{tuple(weight.shape)} (expects ({out_channels},))")
+    named = [("input", x), ("weight", weight)] + ([] if bias is None else [("bias", bias)])
+    for name, t in named:
+        if t.dtype.kind != "f":
+            raise TypeError(f"{op}: {name} must be floating point, got dtype {t.dtype} (shape {tuple(t.shape)})")
+    for name, t in named[1:]:
+        if t.dtype != x.dtype:
+            raise ValueError(f"{op}: {name} dtype {t.dtype} (shape {tuple(t.shape)}) differs from input "
+                             f"dtype {x.dtype} (shape {tuple(x.shape)})")
+        if t.device != x.device:
+            raise ValueError(f"{op}: {name} is on {t.device} (shape {tuple(t.shape)}) but input is on "
+                             f"{x.device} (shape {tuple(x.shape)})")
+    return x, weight, bias
+
+
+def _apply(function, x, weight, bias):
+    return function.apply(x, weight) if bias is None else function.apply(x, weight, bias)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D cross-correlation as ``torch.nn.functional.conv2d`` (groups=1, zero padding).
+
+    y[n, o, i, j] = b[o] + sum_{c, u, v} W[o, c, u, v] xpad[n, c, i s + u d, j s + v d].
+    x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, Ho, Wo); stride, padding and dilation
+    are ints or (h, w) pairs.
+    """
+    x, weight, bias = _operands("conv2d", x, weight, bias, in_axis=1)
+    conv = _geometry("conv2d", stride, padding, dilation)
+    out = [conv_output_size(x.shape[2 + a], weight.shape[2 + a], conv[a], conv[2 + a], conv[4 + a]) for a in (0, 1)]
+    if min(out) < 1:
+        raise ValueError(f"conv2d: output size would be {out[0]}x{out[1]} for input of shape {tuple(x.shape)} "
+                         f"and weight of shape {tuple(weight.shape)} with stride {conv[0:2]}, padding "
+                         f"{conv[2:4]}, dilation {conv[4:6]}: the input is smaller than the kernel")
+    return _apply(Conv2d(conv), x, weight, bias)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+    """Transposed convolution as ``torch.nn.functional.conv_transpose2d`` (groups=1).
+
+    The adjoint of conv2d with the same weight: x (N, C, H, W), weight (C, O, kh, kw), bias (O,) ->
+    (N, O, Hout, Wout) with Hout = (H - 1) s - 2p + d (kh - 1) + output_padding + 1. output_padding
+    (extra rows and columns at the bottom and right) must be smaller than the stride or the dilation.
+    """
+    op = "conv_transpose2d"
+    x, weight, bias = _operands(op, x, weight, bias, in_axis=0)
+    conv = _geometry(op, stride, padding, dilation)
+    extra = int_pair(output_padding, op, "output_padding", 0)
+    for a, axis in enumerate(("height", "width")):
+        if extra[a] >= max(conv[a], conv[4 + a]):
+            raise ValueError(f"{op}: output_padding {extra[a]} along the {axis} must be smaller than the "
+                             f"stride ({conv[a]}) or the dilation ({conv[4 + a]})")
+    out = [(x.shape[2 + a] - 1) * conv[a] - 2 * conv[2 + a] + conv[4 + a] * (weight.shape[2 + a] - 1) + extra[a] + 1
+           for a in (0, 1)]
+    if min(out) < 1:
+        raise ValueError(f"{op}: output size would be {out[0]}x{out[1]} for input of shape {tuple(x.shape)} "
+                         f"and weight of shape {tuple(weight.shape)} with stride {conv[0:2]}, padding "
+                         f"{conv[2:4]}, output_padding {extra}, dilation {conv[4:6]}: the padding is too large")
+    # With a dilation larger than the stride, output_padding may reach the stride. Then the last
+    # output rows also come from input rows past the end: append extra // s rows of zeros to x, and
+    # what is left of output_padding is below the stride, which ConvTranspose2d needs (see its doc).
+    rows = (extra[0] // conv[0], extra[1] // conv[1])
+    if rows != (0, 0):
+        n, c, h, w = x.shape
+        x = GetItemGrad((slice(None), slice(None), slice(0, h), slice(0, w)),
+                        (n, c, h + rows[0], w + rows[1])).apply(x)
+        extra = (extra[0] % conv[0], extra[1] % conv[1])
+    return _apply(ConvTranspose2d(conv, extra), x, weight, bias)

@@ -1,0 +1,124 @@
+"""Resampling and noise: dropout, avg_pool2d, upsample_nearest2d, pixel_shuffle (PyTorch semantics).
+
+Only dropout is a Function of its own; the others are built from shape ops and conv2d, so their
+gradients (and gradients of gradients) come from those ops' backward.
+"""
+import numpy as np
+
+from minigan import backend, random
+from minigan.function import Function
+from minigan.functional import reduction
+from minigan.functional.conv import Conv2d, int_pair
+from minigan.functional.shape import as_tensor, broadcast_to, getitem, reshape, transpose
+from minigan.tensor import Tensor
+
+
+def _check_4d(op, x):
+    if x.ndim != 4:
+        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(x.shape)}")
+
+
+class Dropout(Function):
+    """y = x * mask / (1 - p) for a fixed keep-mask (bool, drawn once per call).
+
+    Linear in x, so the gradient is the same map applied to gy, with the same mask; the mask is
+    kept as bools (1 byte an element) rather than as scaled floats.
+    """
+
+    def __init__(self, mask, scale):
+        self.mask, self.scale = mask, scale
+
+    def forward(self, x):
+        y = x * self.mask
+        y *= x.dtype.type(self.scale)
+        return y
+
+    def backward(self, gy):
+        return Dropout(self.mask, self.scale).apply(gy)
+
+
+def dropout(x, p=0.5, training=True):
+    """Inverted dropout (Srivastava et al. 2014): zero each element with probability p, scale the rest
+    by 1 / (1 - p), so the expectation is unchanged and evaluation is the identity.
+
+    The mask comes from ``minigan.random.generator(x.device)``, so ``mg.manual_seed`` repeats it.
+    """
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p < 1:
+        raise ValueError(f"dropout: p must be a number in [0, 1), got {p!r}")
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"dropout: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
+    if not training or p == 0:
+        return x
+    keep = random.generator(x.device).random(x.shape, dtype=np.float32) >= p
+    return Dropout(keep, 1.0 / (1.0 - float(p))).apply(x)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Mean over kh x kw windows, as ``torch.nn.functional.avg_pool2d`` with ceil_mode=False and
+    count_include_pad=True (padded zeros count in the mean, so every window divides by kh kw).
+
+    x (N, C, H, W) -> (N, C, Ho, Wo), Ho = floor((H + 2p - kh) / s) + 1; stride defaults to the
+    kernel size; padding may be at most half the kernel, as in PyTorch.
+    """
+    op = "avg_pool2d"
+    x = as_tensor(x)
+    _check_4d(op, x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
+    kh, kw = int_pair(kernel_size, op, "kernel_size", 1)
+    sh, sw = (kh, kw) if stride is None else int_pair(stride, op, "stride", 1)
+    ph, pw = int_pair(padding, op, "padding", 0)
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half the kernel size {(kh, kw)}")
+    n, c, h, w = x.shape
+    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    if ho < 1 or wo < 1:
+        raise ValueError(f"{op}: input of shape {tuple(x.shape)} is smaller than the kernel {(kh, kw)} "
+                         f"(padding {(ph, pw)})")
+    if (sh, sw) == (kh, kw) and (ph, pw) == (0, 0):
+        # Non-overlapping windows: split each axis into (blocks, k) and average the k axes. Rows and
+        # columns past the last whole window are dropped first, as floor mode does.
+        if (h, w) != (ho * kh, wo * kw):
+            x = getitem(x, (slice(None), slice(None), slice(0, ho * kh), slice(0, wo * kw)))
+        return reduction.mean(reshape(x, (n, c, ho, kh, wo, kw)), axis=(3, 5))
+    # General windows: a convolution of every channel on its own with a constant kernel of 1/(kh kw);
+    # zero padding is exactly count_include_pad=True.
+    xp = backend.get_array_module(x.data)
+    box = Tensor._wrap(xp.full((1, 1, kh, kw), 1.0 / (kh * kw), dtype=x.dtype))
+    y = Conv2d((sh, sw, ph, pw, 1, 1)).apply(reshape(x, (n * c, 1, h, w)), box)
+    return reshape(y, (n, c, ho, wo))
+
+
+def upsample_nearest2d(x, scale_factor):
+    """Nearest-neighbour upsampling by an integer factor (or (fh, fw)): each pixel becomes an fh x fw
+    block, as ``torch.nn.functional.interpolate(x, scale_factor=f, mode="nearest")``.
+
+    A broadcast of x (N, C, H, 1, W, 1) to (N, C, H, fh, W, fw); the gradient sums each block.
+    """
+    op = "upsample_nearest2d"
+    x = as_tensor(x)
+    _check_4d(op, x)
+    fh, fw = int_pair(scale_factor, op, "scale_factor", 1)
+    n, c, h, w = x.shape
+    blocks = broadcast_to(reshape(x, (n, c, h, 1, w, 1)), (n, c, h, fh, w, fw))
+    return reshape(blocks, (n, c, h * fh, w * fw))
+
+
+def pixel_shuffle(x, upscale_factor):
+    """Rearrange (*, C r^2, H, W) into (*, C, H r, W r), as ``torch.nn.functional.pixel_shuffle``
+    (Shi et al. 2016): y[..., c, h r + i, w r + j] = x[..., c r^2 + i r + j, h, w].
+    """
+    op = "pixel_shuffle"
+    x = as_tensor(x)
+    if isinstance(upscale_factor, (tuple, list)):
+        raise TypeError(f"{op}: upscale_factor must be an int, got {upscale_factor!r}")
+    r = int_pair(upscale_factor, op, "upscale_factor", 1)[0]
+    if x.ndim < 3 or x.shape[-3] % (r * r):
+        raise ValueError(f"{op}: input of shape {tuple(x.shape)} must be (*, C * {r * r}, H, W) for "
+                         f"upscale_factor {r}: its channels must be divisible by {r * r}")
+    lead, (cr, h, w) = x.shape[:-3], x.shape[-3:]
+    c, k = cr // (r * r), len(x.shape) - 3
+    y = reshape(x, lead + (c, r, r, h, w))
+    y = transpose(y, tuple(range(k)) + tuple(k + a for a in (0, 3, 1, 4, 2)))
+    return reshape(y, lead + (c, h * r, w * r))
