@@ -10,6 +10,7 @@ from minigan.function import Function, enable_grad, grad, is_grad_enabled, no_gr
 from minigan.factories import full, ones, ones_like, rand, randn, zeros, zeros_like
 from minigan.random import manual_seed
 from minigan import cuda, functional
+from minigan import nn, optim
 
 float32 = DEFAULT_DTYPE
 float64 = backend.np.dtype("float64")

@@ -1,0 +1,111 @@
+"""Convolution layers: Conv2d and ConvTranspose2d, with PyTorch's arguments, layouts and init.
+
+Weights: Conv2d (out_channels, in_channels / groups, kh, kw); ConvTranspose2d (in_channels,
+out_channels / groups, kh, kw). Both are initialised as PyTorch does, ``kaiming_uniform_(a=sqrt(5))``
+and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's fan_in = weight.shape[1] * kh * kw.
+Grouped convolutions run one convolution per group on slices of the channels and weights.
+"""
+import math
+
+from minigan.functional.conv import conv2d, conv_transpose2d, int_pair
+from minigan.functional.shape import concat, getitem
+from minigan.nn import init
+from minigan.nn.module import Module, new_parameter
+
+
+class _Conv(Module):
+    """What Conv2d and ConvTranspose2d share: argument handling, parameters, init and repr."""
+
+    transposed = False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                 padding_mode, output_padding, device, dtype):
+        super().__init__()
+        layer = type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f"{layer}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{layer}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
+                             f"both be divisible by groups ({groups})")
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.kernel_size = int_pair(kernel_size, layer, "kernel_size", 1)
+        self.stride = int_pair(stride, layer, "stride", 1)
+        self.padding = int_pair(padding, layer, "padding", 0)
+        self.dilation = int_pair(dilation, layer, "dilation", 1)
+        self.output_padding = int_pair(output_padding, layer, "output_padding", 0)
+        self.padding_mode = padding_mode
+        if self.transposed:
+            shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        self.weight = new_parameter(shape, device, dtype)
+        self.register_parameter("bias", new_parameter((self.out_channels,), device, dtype) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = init.calculate_fan_in_and_fan_out(self.weight)[0]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def _grouped(self, conv, x):
+        """Apply ``conv(x, weight, bias)`` per group: channel slice g of x with weight rows of group g
+        (rows are axis 0 of both layouts) and the bias entries of group g's outputs."""
+        if self.groups == 1:
+            return conv(x, self.weight, self.bias)
+        g_in, g_w, g_out = x.shape[1] // self.groups, self.weight.shape[0] // self.groups, self.out_channels // self.groups
+        outs = []
+        for g in range(self.groups):
+            bias = None if self.bias is None else getitem(self.bias, slice(g * g_out, (g + 1) * g_out))
+            outs.append(conv(getitem(x, (slice(None), slice(g * g_in, (g + 1) * g_in))),
+                             getitem(self.weight, slice(g * g_w, (g + 1) * g_w)), bias))
+        return concat(outs, axis=1)
+
+    def _check_channels(self, x):
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{type(self).__name__}: expected input (N, {self.in_channels}, H, W), got shape "
+                             f"{tuple(x.shape)}")
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv2d(_Conv):
+    """2-D convolution (cross-correlation), NCHW, as ``torch.nn.Conv2d``."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, 0, device, dtype)
+
+    def forward(self, x):
+        self._check_channels(x)
+        return self._grouped(lambda x_, w, b: conv2d(x_, w, b, self.stride, self.padding, self.dilation), x)
+
+
+class ConvTranspose2d(_Conv):
+    """Transposed 2-D convolution, as ``torch.nn.ConvTranspose2d`` (the DCGAN generator's upsampler)."""
+
+    transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding, device, dtype)
+
+    def forward(self, x):
+        self._check_channels(x)
+        return self._grouped(lambda x_, w, b: conv_transpose2d(
+            x_, w, b, self.stride, self.padding, self.output_padding, self.dilation), x)
