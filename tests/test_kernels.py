@@ -72,13 +72,16 @@ def naive_col2im(col, h, w, sh, sw, ph, pw, dh, dw):
 
 
 @pytest.mark.parametrize("device, name", _implementations("im2col"))
-@given(geo=conv_geometry(), dtype=st.sampled_from([np.float32, np.float64]), strided=st.booleans(),
-       seed=st.integers(0, 2 ** 16))
-def test_im2col_matches_naive_loop(device, name, geo, dtype, strided, seed):
+@given(geo=conv_geometry(), dtype=st.sampled_from([np.float32, np.float64]),
+       layout=st.sampled_from(["contiguous", "transposed", "broadcast"]), seed=st.integers(0, 2 ** 16))
+def test_im2col_matches_naive_loop(device, name, geo, dtype, layout, seed):
     n, c, h, w, kh, kw, *conv = geo
     x = np.random.default_rng(seed).standard_normal((n, c, h, w)).astype(dtype)
-    if strided:  # ops pass views too (crops, transposes, broadcast gradients): any strides must work
+    # Ops pass views too (crops, transposes, gradients of broadcasts): any strides must work.
+    if layout == "transposed":
         x = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
+    elif layout == "broadcast":
+        x = np.broadcast_to(x[:1, :, :1], x.shape)
     col = _kernel("im2col", device, name)(_on(device, x), kh, kw, *conv)
     expected = naive_im2col(x, kh, kw, *conv)
     assert col.shape == expected.shape and col.dtype == x.dtype

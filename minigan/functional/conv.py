@@ -182,7 +182,8 @@ def int_pair(value, op, name, minimum):
 
 def _geometry(op, stride, padding, dilation):
     """(sh, sw, ph, pw, dh, dw), validated: the argument order of the im2col/col2im kernels."""
-    return int_pair(stride, op, "stride", 1) + int_pair(padding, op, "padding", 0) + int_pair(dilation, op, "dilation", 1)
+    return (int_pair(stride, op, "stride", 1) + int_pair(padding, op, "padding", 0)
+            + int_pair(dilation, op, "dilation", 1))
 
 
 def _operands(op, x, weight, bias, in_axis):
