@@ -68,20 +68,28 @@ def _adjoint_output_padding(in_hw, out_hw, kernel_hw, conv):
                  for size, out, k, s, p, d in zip(in_hw, out_hw, kernel_hw, (sh, sw), (ph, pw), (dh, dw)))
 
 
+def _im2col(x, kernel_hw, conv):
+    """The patches of x as col (C, kh, kw, N, Ho, Wo), from the best im2col kernel for x's device."""
+    return kernels.get("im2col", backend.get_array_module(x))(x, kernel_hw[0], kernel_hw[1], *conv)
+
+
 class Conv2d(Function):
     """y = W * x + b: im2col(x) as col (C kh kw, N Ho Wo), then y = W (O, C kh kw) @ col.
 
     ``conv`` is (sh, sw, ph, pw, dh, dw), the argument order of the im2col/col2im kernels. Nothing is
-    saved: the backward reads x and W from ``self.inputs`` (see the module doc on the col).
+    saved: the backward reads x and W from ``self.inputs`` (see the module doc on the col). ``col``
+    passes in im2col(x) when the caller has already cut it (see ConvTranspose2d.backward).
     """
 
-    def __init__(self, conv):
-        self.conv = conv
+    def __init__(self, conv, col=None):
+        self.conv, self.col = conv, col
 
     def forward(self, x, w, b=None):
-        xp = backend.get_array_module(x)
         o, c, kh, kw = w.shape
-        col = kernels.get("im2col", xp)(x, kh, kw, *self.conv)  # (C, kh, kw, N, Ho, Wo)
+        col, self.col = self.col, None  # a given col is used once, not kept by a node left in a graph
+        if col is None:
+            col = _im2col(x, (kh, kw), self.conv)  # (C, kh, kw, N, Ho, Wo)
+        xp = backend.get_array_module(col)
         n, ho, wo = col.shape[3:]
         y = w.reshape(o, c * kh * kw) @ col.reshape(c * kh * kw, n * ho * wo)  # (O, N Ho Wo)
         return _to_nchw(y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3), b, xp)
@@ -104,17 +112,18 @@ class Conv2dGradWeight(Function):
     """gW = d <conv2d(x, W), gy> / dW = gy (O, N Ho Wo) @ im2col(x)^T (N Ho Wo, C kh kw).
 
     It is bilinear in (x, gy), so its own gradients are convolutions with ggW:
-    d/dx = conv_transpose2d(gy, ggW) and d/dgy = conv2d(x, ggW).
+    d/dx = conv_transpose2d(gy, ggW) and d/dgy = conv2d(x, ggW). ``col`` may pass in im2col(x).
     """
 
-    def __init__(self, conv, kernel_hw):
-        self.conv, self.kernel_hw = conv, tuple(kernel_hw)
+    def __init__(self, conv, kernel_hw, col=None):
+        self.conv, self.kernel_hw, self.col = conv, tuple(kernel_hw), col
 
     def forward(self, x, gy):
-        xp = backend.get_array_module(x)
         kh, kw = self.kernel_hw
         c, o = x.shape[1], gy.shape[1]
-        col = kernels.get("im2col", xp)(x, kh, kw, *self.conv)
+        col, self.col = self.col, None  # as in Conv2d.forward
+        if col is None:
+            col = _im2col(x, self.kernel_hw, self.conv)
         gy_mat = gy.transpose(1, 0, 2, 3).reshape(o, -1)  # one copy, to the (O, N Ho Wo) order of col
         return (gy_mat @ col.reshape(c * kh * kw, -1).T).reshape(o, c, kh, kw)
 
@@ -155,10 +164,12 @@ class ConvTranspose2d(Function):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
         gx = gw = gb = None
+        # Both gradients convolve over the patches of gy: cut them once and hand them to both.
+        col = _im2col(gy.data, w.shape[2:], self.conv) if need[0] and need[1] else None
         if need[0]:
-            gx = Conv2d(self.conv).apply(gy, w)
+            gx = Conv2d(self.conv, col).apply(gy, w)
         if need[1]:
-            gw = Conv2dGradWeight(self.conv, w.shape[2:]).apply(gy, x)
+            gw = Conv2dGradWeight(self.conv, w.shape[2:], col).apply(gy, x)
         if len(need) > 2 and need[2]:
             gb = reduction.sum(gy, axis=(0, 2, 3))
         return gx, gw, gb
