@@ -131,9 +131,9 @@ class Optimizer:
                         raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {i} has shape "
                                          f"{tuple(v.shape)}, the parameter {tuple(p.shape)}")
                     with backend.device_context(p.device):
-                        restored[k] = backend.to_device(np.asarray(v), p.device).astype(p.dtype, copy=True)
+                        restored[k] = backend.to_device(v, p.device).astype(p.dtype, copy=True)
                 else:
-                    restored[k] = np.asarray(v).item() if _is_array(v) else v
+                    restored[k] = v.item() if _is_array(v) else v
             state[p] = restored
         for saved, group in zip(groups, self.param_groups):
             for k, v in saved.items():
