@@ -62,7 +62,9 @@ class EMA:
 
     Sampling from averaged generator weights gives smoother, often clearly better samples than the
     last iterate, at no training cost (Yazici et al., 2019, "The Unusual Effectiveness of Averaging
-    in GAN Training"; Karras et al., 2018, "Progressive Growing of GANs"). Buffers (batch-norm running
+    in GAN Training"; Karras et al., 2018, "Progressive Growing of GANs"). Early on the decay is
+    min(decay, (1 + n) / (10 + n)) after n updates, as in TensorFlow's ExponentialMovingAverage, so
+    a short run is not dominated by the random initial weights. Buffers (batch-norm running
     statistics) are copied from the model rather than averaged. ``state_dict()`` has the model's keys,
     so ``G_ema.load_state_dict(ema.state_dict())`` gives a generator to sample from.
     """
@@ -71,13 +73,16 @@ class EMA:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"EMA: decay must lie strictly between 0 and 1, got {decay}")
         self.model, self.decay = model, float(decay)
+        self.updates = 0
         self.shadow = {name: p.data.copy() for name, p in model.named_parameters()}
 
     def update(self):
         """Move every shadow weight toward the model's current weight (call after each G step)."""
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
         for name, p in self.model.named_parameters():
             s = self.shadow[name]
-            d = s.dtype.type(self.decay)
+            d = s.dtype.type(decay)
             s *= d  # in place: the shadow weights are plain arrays, outside any graph
             s += (1 - d) * p.data
 

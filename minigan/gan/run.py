@@ -1,0 +1,285 @@
+"""A run folder from start to finish: resolve the configuration, load the data, build the models,
+train with the standard callbacks, and read a finished run back for sampling and evaluation.
+
+A run folder holds ``config.json`` (the resolved ``TrainConfig``), ``checkpoint.npz``, ``losses.csv``
+and ``losses.png``, ``samples/iter_*.png``, ``samples.png`` (the last grid), ``progress.gif`` and
+``metrics.json``. This module is what the ``minigan`` command calls; it raises ``RunError`` for
+everything a user can fix (a bad name, a missing folder, a checkpoint that does not fit).
+"""
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+import minigan
+from minigan import io
+from minigan.data import DataLoader, get_dataset
+from minigan.gan import callbacks as cb
+from minigan.gan.evaluation import evaluate_generator
+from minigan.gan.losses import ALIASES, LOSSES
+from minigan.gan.models import CONDITIONAL, MODELS, build_models
+from minigan.gan.trainer import TrainConfig, Trainer
+
+# Per-model defaults. The image models use the DCGAN recipe (Radford et al., 2016): batch 128,
+# Adam 2e-4, betas (0.5, 0.999). ``iters`` of dcgan is sized so that the default run draws clear
+# digits in about five minutes on a 2-core CPU (see benchmarks/results/default_run.md).
+MODEL_DEFAULTS = {
+    "mlp": {"dataset": "mnist", "iters": 3000, "sample_every": 200, "checkpoint_every": 1000},
+    "dcgan": {"dataset": "mnist", "iters": 1500, "sample_every": 100, "checkpoint_every": 500},
+    "dcgan64": {"dataset": None, "iters": 2000, "sample_every": 100, "checkpoint_every": 500},
+    "cgan": {"dataset": "mnist", "iters": 3000, "sample_every": 200, "checkpoint_every": 1000},
+    "cdcgan": {"dataset": "mnist", "iters": 1500, "sample_every": 100, "checkpoint_every": 500},
+    "toy": {"dataset": "ring8", "iters": 2000, "batch_size": 256, "lr": 1e-3, "betas": (0.5, 0.999),
+            "sample_every": 250, "checkpoint_every": 1000, "ema": 0.999},
+}
+# Settings a resumed run may change; everything else must stay as the run was started.
+RESUMABLE = ("iters", "sample_every", "checkpoint_every", "device")
+
+
+class RunError(Exception):
+    """Something the user can fix; the message says what was wrong and what to do."""
+
+
+def canonical_loss(name):
+    key = ALIASES.get(name, name)
+    if key not in LOSSES:
+        choices = ", ".join(sorted(LOSSES))
+        raise RunError(f"unknown loss {name!r}; choose one of {choices} (aliases: {', '.join(sorted(ALIASES))})")
+    return key
+
+
+def resolve_config(**flags):
+    """A resolved TrainConfig from the flags the user gave (None or absent: not given).
+
+    Precedence: the flag, then the chosen loss's paper recipe (when the loss is not the default
+    non-saturating one), then the model's defaults, then TrainConfig's.
+    """
+    given = {k: v for k, v in flags.items() if v is not None}
+    unknown = sorted(set(given) - {f.name for f in dataclasses.fields(TrainConfig)})
+    if unknown:
+        raise RunError(f"unknown settings {unknown}")
+    model = given.get("model", TrainConfig.model)
+    if model not in MODELS:
+        raise RunError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    values = dict(MODEL_DEFAULTS[model])
+    loss = canonical_loss(given.get("loss", TrainConfig.loss))
+    if loss != TrainConfig.loss:
+        values.update({k: v for k, v in LOSSES[loss].recipe.items() if k != "betas" or v is not None})
+    values.update(given)
+    values["loss"] = loss
+    if values.get("dataset") is None:
+        raise RunError(f"model {model!r} has no default data set; pass --dataset with a folder of 64x64 images")
+    config = TrainConfig(**values).resolved()
+    _check_numbers(config)
+    return config
+
+
+def _check_numbers(cfg):
+    checks = [
+        (cfg.iters >= 1, f"--iters must be at least 1 (got {cfg.iters}): it is the number of generator steps"),
+        (cfg.batch_size >= 1, f"--batch-size must be at least 1 (got {cfg.batch_size})"),
+        (cfg.n_critic >= 1, f"--n-critic must be at least 1 (got {cfg.n_critic})"),
+        (cfg.lr_g > 0 and cfg.lr_d > 0, f"--lr must be positive (got G {cfg.lr_g}, D {cfg.lr_d})"),
+        (0 <= cfg.label_smoothing < 1, f"--label-smoothing must lie in [0, 1) (got {cfg.label_smoothing})"),
+        (0 <= cfg.label_flip <= 1, f"--label-flip must lie in [0, 1] (got {cfg.label_flip})"),
+        (cfg.ema == 0 or 0 < cfg.ema < 1, f"--ema is a decay in (0, 1), e.g. 0.999, or 0 for off (got {cfg.ema})"),
+        (cfg.sample_every >= 0 and cfg.checkpoint_every >= 0,
+         "--sample-every and --checkpoint-every must be >= 0 (0: only at the end)"),
+        (cfg.optimizer in ("adam", "rmsprop", "sgd"), f"unknown optimizer {cfg.optimizer!r}; choose adam, rmsprop or sgd"),
+        (cfg.samples >= 1, f"the number of grid samples must be at least 1 (got {cfg.samples})"),
+    ]
+    if cfg.betas is not None:
+        checks.append((len(cfg.betas) == 2 and all(0 <= b < 1 for b in cfg.betas),
+                       f"--betas takes two numbers in [0, 1), e.g. 0.5 0.999 (got {list(cfg.betas)})"))
+    for ok, message in checks:
+        if not ok:
+            raise RunError(message)
+
+
+def default_out(cfg):
+    """runs/<model>-<dataset>, with -2, -3, ... appended when that folder already exists."""
+    name = os.path.basename(os.path.normpath(str(cfg.dataset))) or "data"
+    base = os.path.join("runs", f"{cfg.model}-{name}")
+    out, n = base, 1
+    while os.path.exists(out):
+        n += 1
+        out = f"{base}-{n}"
+    return out
+
+
+def load_data(cfg):
+    try:
+        dataset = get_dataset(cfg.dataset, data_dir=cfg.data_dir, seed=cfg.seed)
+    except (ValueError, FileNotFoundError, OSError, ImportError) as exc:
+        raise RunError(str(exc)) from None
+    return dataset
+
+
+def build(cfg, dataset, callbacks=()):
+    """The Trainer for ``cfg`` on ``dataset`` (models seeded from cfg.seed), before any file is written."""
+    minigan.manual_seed(cfg.seed)
+    meta = dataset.meta
+    try:
+        G, D = build_models(cfg.model, meta["shape"], meta.get("num_classes"), nz=cfg.nz)
+    except ValueError as exc:
+        raise RunError(str(exc)) from None
+    try:
+        device = minigan.backend.parse_device(cfg.device)
+    except (ValueError, RuntimeError) as exc:
+        raise RunError(str(exc)) from None
+    if device != "cpu":
+        G, D = G.to(device), D.to(device)
+    try:
+        loader = DataLoader(dataset.data, dataset.labels, batch_size=cfg.batch_size, seed=cfg.seed)
+        return Trainer(cfg, G, D, loader, callbacks)
+    except ValueError as exc:
+        raise RunError(str(exc)) from None
+
+
+def standard_callbacks(cfg, out, meta, trainer, progress=True):
+    """Pictures, logs, checkpoints and final metrics for a run writing to ``out``."""
+    num_classes = meta.get("num_classes") if cfg.model in CONDITIONAL else None
+    labels = cb.fixed_labels(cfg.samples, num_classes)
+    z = cb.fixed_noise(cfg.samples, trainer.nz, cfg.seed)
+    nrow = num_classes or 8
+    callbacks = [cb.LossLog(out, plot_every=cfg.checkpoint_every)]
+    if progress:
+        callbacks.append(cb.ProgressBar())
+    callbacks += [cb.SampleGrid(out, cfg.sample_every, z, labels, kind=meta["kind"],
+                                modes=meta.get("modes"), std=meta.get("std"), nrow=nrow),
+                  cb.Checkpoint(out, cfg.checkpoint_every), FinalMetrics(out, meta)]
+    return callbacks
+
+
+class FinalMetrics:
+    """``metrics.json`` at the end of training (what ``minigan eval`` computes)."""
+
+    def __init__(self, out, meta):
+        self.out, self.meta = out, meta
+
+    def on_train_end(self, trainer):
+        metrics = evaluate_generator(lambda z, y: trainer.sample(z, y), trainer.nz, self.meta,
+                                     conditional=trainer.conditional, seed=trainer.config.seed)
+        metrics["iteration"] = trainer.iteration
+        io.save_json(os.path.join(self.out, "metrics.json"), metrics)
+        trainer.metrics = metrics
+
+
+def check_out_is_free(out):
+    if os.path.exists(os.path.join(out, "checkpoint.npz")) or os.path.exists(os.path.join(out, "config.json")):
+        raise RunError(f"{out} already holds a run; continue it with --resume {out}, or pick another --out")
+
+
+def train(cfg, out=None, progress=True):
+    """Train a new run into ``out`` (default: a fresh runs/<model>-<dataset>); returns the Trainer."""
+    out = out or cfg.out or default_out(cfg)
+    check_out_is_free(out)
+    cfg = dataclasses.replace(cfg, out=out)
+    dataset = load_data(cfg)
+    trainer = build(cfg, dataset)  # everything is checked before the first file is written
+    trainer.callbacks = standard_callbacks(cfg, out, dataset.meta, trainer, progress)
+    os.makedirs(out, exist_ok=True)
+    io.save_json(os.path.join(out, "config.json"), cfg.to_dict())
+    trainer.train()
+    return trainer
+
+
+def read_config(run_dir):
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.isfile(path):
+        raise RunError(f"{run_dir} is not a minigan run folder (no config.json); pass the --out folder of a "
+                       "`minigan train` run")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return TrainConfig.from_dict(json.load(f))
+    except (ValueError, TypeError) as exc:
+        raise RunError(f"{path} is not a valid run configuration ({exc})") from None
+
+
+def load_checkpoint(run_dir):
+    path = os.path.join(run_dir, "checkpoint.npz")
+    try:
+        return io.load_checkpoint(path)
+    except FileNotFoundError:
+        raise RunError(f"{run_dir} has no checkpoint.npz yet; train it first (or wait for the first "
+                       "checkpoint)") from None
+    except ValueError as exc:
+        raise RunError(str(exc)) from None
+
+
+def restore(trainer, run_dir):
+    """Load the run's checkpoint into ``trainer`` (RunError when it belongs to another model)."""
+    state, metadata = load_checkpoint(run_dir)
+    saved_model = metadata.get("config", {}).get("model")
+    if saved_model != trainer.config.model:
+        raise RunError(f"{run_dir}/checkpoint.npz holds a {saved_model!r} model, not {trainer.config.model!r}; "
+                       "use the run's own --model or start a new run")
+    try:
+        trainer.load_state_dict(state, metadata)
+    except (ValueError, KeyError) as exc:
+        raise RunError(f"{run_dir}/checkpoint.npz does not fit this run: {exc}") from None
+    return metadata
+
+
+def resume(run_dir, progress=True, **flags):
+    """Continue the run in ``run_dir`` from its checkpoint; only RESUMABLE settings may change."""
+    cfg = read_config(run_dir)
+    changes = {k: v for k, v in flags.items() if v is not None}
+    if "loss" in changes:
+        changes["loss"] = canonical_loss(changes["loss"])
+    for key, value in changes.items():
+        old = getattr(cfg, key, None)
+        same = list(value) == list(old) if isinstance(value, (list, tuple)) and old is not None else value == old
+        if key not in RESUMABLE and not same:
+            raise RunError(f"{run_dir} was trained with {key}={old!r}; --resume cannot change it to {value!r} "
+                           f"(only {', '.join(RESUMABLE)} may change)")
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in changes.items() if k in RESUMABLE}, out=run_dir)
+    _check_numbers(cfg)
+    dataset = load_data(cfg)
+    trainer = build(cfg, dataset)
+    restore(trainer, run_dir)
+    if trainer.iteration >= cfg.iters:
+        raise RunError(f"{run_dir} already finished {trainer.iteration} iterations; pass a larger --iters to "
+                       "train further")
+    trainer.callbacks = standard_callbacks(cfg, run_dir, dataset.meta, trainer, progress)
+    io.save_json(os.path.join(run_dir, "config.json"), cfg.to_dict())
+    trainer.train()
+    return trainer
+
+
+def load_run(run_dir):
+    """A finished (or checkpointed) run as a Trainer with its weights, plus its data set's metadata."""
+    cfg = read_config(run_dir)
+    dataset = load_data(cfg)
+    trainer = build(cfg, dataset)
+    restore(trainer, run_dir)
+    return trainer, dataset.meta
+
+
+def sample(run_dir, n, seed=0, label=None):
+    """``n`` samples (float32 NumPy, data space) from the run's generator (its EMA copy if it has one),
+    and the run's data set metadata."""
+    trainer, meta = load_run(run_dir)
+    if n < 1:
+        raise RunError(f"-n must be at least 1 (got {n})")
+    labels = None
+    if trainer.conditional:
+        k = meta["num_classes"]
+        if label is not None and not 0 <= label < k:
+            raise RunError(f"--label must lie in 0..{k - 1} for this run's {k} classes (got {label})")
+        labels = np.full(n, label) if label is not None else np.arange(n) % k
+    elif label is not None:
+        raise RunError(f"--label needs a conditional model (cgan, cdcgan); {run_dir} is a {trainer.config.model!r} run")
+    z = np.random.default_rng(seed).standard_normal((n, trainer.nz), dtype=np.float32)
+    return trainer.sample(z, labels), meta
+
+
+def evaluate(run_dir):
+    """Score the run's generator; writes and returns metrics.json's content."""
+    trainer, meta = load_run(run_dir)
+    metrics = evaluate_generator(lambda z, y: trainer.sample(z, y), trainer.nz, meta,
+                                 conditional=trainer.conditional, seed=trainer.config.seed)
+    metrics["iteration"] = trainer.iteration
+    io.save_json(os.path.join(run_dir, "metrics.json"), metrics)
+    return metrics

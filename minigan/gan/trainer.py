@@ -1,0 +1,308 @@
+"""The training loop: one alternating game between a discriminator D and a generator G.
+
+Read ``Trainer.train`` top to bottom; each iteration is
+
+1. ``n_critic`` discriminator steps, each on a real batch x and a fake batch G(z) detached from G's
+   graph: D learns to tell them apart (minimise ``loss.d_loss(D(x), D(G(z)))`` plus any penalty);
+2. one generator step on the same fake batch, now through G's graph: G learns to fool the D it just
+   faced (minimise ``loss.g_loss(D(G(z)))``);
+3. bookkeeping: the EMA of G's weights, then the callbacks (samples, progress, logs, checkpoints).
+
+Everything that decides what happens next (weights, optimiser moments, the EMA, minigan's random
+generator, the loader's position and shuffling generator, the iteration) is in ``state_dict``, so a
+run that is stopped and resumed produces exactly the numbers of a run that never stopped.
+"""
+import dataclasses
+import math
+import time
+from typing import Optional, Tuple
+
+import numpy as np
+
+import minigan
+from minigan import backend, optim
+from minigan import random as mg_random
+from minigan.gan.losses import get_loss
+from minigan.gan.models import is_conditional
+from minigan.gan.regularisers import r1_penalty
+from minigan.gan.tricks import EMA, InstanceNoise, real_targets
+from minigan.tensor import Tensor
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a run depends on. Field names are the ``minigan train`` flags (``--batch-size`` is
+    ``batch_size``); ``config.json`` in a run folder holds these fields after defaults are resolved."""
+
+    model: str = "dcgan"
+    dataset: str = "mnist"
+    data_dir: Optional[str] = None
+    loss: str = "non-saturating"
+    iters: int = 1000
+    batch_size: int = 128
+    optimizer: str = "adam"
+    lr: float = 2e-4
+    lr_g: Optional[float] = None  # None: use lr
+    lr_d: Optional[float] = None
+    betas: Tuple[float, float] = (0.5, 0.999)
+    n_critic: int = 1
+    label_smoothing: float = 0.0
+    label_flip: float = 0.0
+    instance_noise: float = 0.0
+    instance_noise_iters: int = 0  # anneal to zero over this many iterations; 0: the whole run
+    r1: float = 0.0
+    ema: float = 0.0  # EMA decay of G's weights (e.g. 0.999); 0: off
+    nz: Optional[int] = None
+    seed: int = 0
+    device: str = "cpu"
+    out: Optional[str] = None
+    sample_every: int = 100
+    checkpoint_every: int = 1000
+    samples: int = 64  # fixed-noise samples in each grid
+
+    def resolved(self):
+        """A copy with the defaults that depend on other fields filled in."""
+        cfg = dataclasses.replace(self)
+        cfg.lr_g = self.lr if self.lr_g is None else self.lr_g
+        cfg.lr_d = self.lr if self.lr_d is None else self.lr_d
+        if cfg.instance_noise and not cfg.instance_noise_iters:
+            cfg.instance_noise_iters = cfg.iters
+        cfg.betas = tuple(float(b) for b in cfg.betas) if cfg.betas is not None else None
+        return cfg
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        d["betas"] = list(self.betas) if self.betas is not None else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"config: unknown keys {unknown}")
+        d = dict(d)
+        if d.get("betas") is not None:
+            d["betas"] = tuple(d["betas"])
+        return cls(**d)
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or infinite; ``iteration`` says when. The last checkpoint is left as it was."""
+
+    def __init__(self, iteration, which, value):
+        self.iteration, self.which, self.value = iteration, which, value
+        super().__init__(f"the {which} loss became {value} at iteration {iteration}")
+
+
+def make_optimizer(name, params, lr, betas):
+    """Adam (with ``betas``), RMSprop or SGD over ``params``."""
+    if name == "adam":
+        return optim.Adam(params, lr=lr, betas=tuple(betas))
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=lr)
+    if name == "sgd":
+        return optim.SGD(params, lr=lr)
+    raise ValueError(f"unknown optimizer {name!r}; choose adam, rmsprop or sgd")
+
+
+class Trainer:
+    """Trains ``generator`` against ``discriminator`` on batches from ``loader`` (a minigan DataLoader).
+
+    ``config`` is a resolved ``TrainConfig``; ``callbacks`` objects with any of ``on_train_begin``,
+    ``on_iteration_end(trainer, logs)``, ``on_train_end`` and ``on_checkpoint`` (see callbacks.py).
+    """
+
+    def __init__(self, config, generator, discriminator, loader, callbacks=()):
+        self.config = config
+        self.G, self.D, self.loader = generator, discriminator, loader
+        self.loss = get_loss(config.loss)
+        if (config.label_smoothing or config.label_flip) and not self.loss.uses_targets:
+            raise ValueError(f"--label-smoothing and --label-flip need a loss with targets (minimax, "
+                             f"non-saturating, least-squares), not {self.loss.name}")
+        if config.n_critic < 1:
+            raise ValueError(f"n_critic must be at least 1, got {config.n_critic}")
+        self.conditional = is_conditional(self.G)
+        self.opt_g = make_optimizer(config.optimizer, self.G.parameters(), config.lr_g, config.betas)
+        self.opt_d = make_optimizer(config.optimizer, self.D.parameters(), config.lr_d, config.betas)
+        self.ema = EMA(self.G, config.ema) if config.ema else None
+        self.instance_noise = InstanceNoise(config.instance_noise, config.instance_noise_iters)
+        self.callbacks = list(callbacks)
+        self.iteration = 0  # iterations (generator steps) completed
+        self.nz = self.G.nz
+        self.device = backend.parse_device(config.device)
+
+    # -- the loop -------------------------------------------------------------------------------
+    def train(self):
+        """Run iterations ``self.iteration + 1 .. config.iters``; return the last iteration's logs."""
+        cfg, G, D, loss = self.config, self.G, self.D, self.loss
+        G.train()
+        D.train()
+        self._call("on_train_begin")
+        logs = {}
+        while self.iteration < cfg.iters:
+            it = self.iteration + 1
+            start = time.perf_counter()
+
+            # 1. Discriminator: real batch labelled real, detached fake batch labelled fake.
+            for _ in range(cfg.n_critic):
+                real, labels = self.next_batch()
+                fake = self.generate(self.noise(real.shape[0]), labels)
+                real_in = self.instance_noise(real, it)
+                fake_in = self.instance_noise(fake.detach(), it)
+                real_logits = self.discriminate(real_in, labels)
+                fake_logits = self.discriminate(fake_in, labels)
+                target = real_targets(real_logits, cfg.label_smoothing, cfg.label_flip)
+                d_loss = loss.d_loss(real_logits, fake_logits, target)
+                penalty = loss.penalty(self.critic(labels), real_in, fake_in)
+                if cfg.r1:
+                    r1 = r1_penalty(self.critic(labels), real_in, cfg.r1)
+                    penalty = r1 if penalty is None else penalty + r1
+                total = d_loss if penalty is None else d_loss + penalty
+                self._check_finite(it, "discriminator", total)
+                self.opt_d.zero_grad()
+                total.backward()
+                self.opt_d.step()
+                loss.after_d_step(D)
+
+            # 2. Generator: the last fake batch again, through G's graph, against the updated D.
+            g_loss = loss.g_loss(self.discriminate(self.instance_noise(fake, it), labels))
+            self._check_finite(it, "generator", g_loss)
+            self.opt_g.zero_grad()
+            g_loss.backward()
+            self.opt_g.step()
+
+            # 3. Bookkeeping.
+            if self.ema is not None:
+                self.ema.update()
+            self.iteration = it
+            logs = {"iteration": it, "d_loss": total.item(), "g_loss": g_loss.item(),
+                    "d_real": self._score(real_logits), "d_fake": self._score(fake_logits),
+                    "seconds": time.perf_counter() - start}
+            self._call("on_iteration_end", logs)
+        self._call("on_train_end")
+        return logs
+
+    # -- pieces of the loop ---------------------------------------------------------------------
+    def next_batch(self):
+        """The next real batch as (tensor, labels or None), on the run's device."""
+        x, y = self.loader.next_batch()
+        x = Tensor._wrap(backend.to_device(x, self.device))
+        if not self.conditional:
+            y = None
+        elif y is not None:
+            y = backend.to_device(y, self.device)
+        return x, y
+
+    def noise(self, n):
+        """z ~ N(0, I), float32 (n, nz), from minigan's seeded generator."""
+        return minigan.randn(n, self.nz, device=self.device)
+
+    def generate(self, z, labels=None, model=None):
+        model = model or self.G
+        return model(z, labels) if self.conditional else model(z)
+
+    def discriminate(self, x, labels=None):
+        return self.D(x, labels) if self.conditional else self.D(x)
+
+    def critic(self, labels):
+        """D as a function of its input alone, for the gradient penalties."""
+        return lambda x: self.discriminate(x, labels)
+
+    def _score(self, logits):
+        """What to report as D(x) and D(G(z)): a mean probability for the sigmoid losses, else the
+        mean critic value."""
+        with minigan.no_grad():
+            value = logits.sigmoid() if self.loss.outputs_probabilities else logits
+            return value.mean().item()
+
+    def _check_finite(self, iteration, which, value):
+        v = value.item()
+        if not math.isfinite(v):
+            raise NonFiniteLossError(iteration, which, v)
+
+    def _call(self, event, *args):
+        for cb in self.callbacks:
+            method = getattr(cb, event, None)
+            if method is not None:
+                method(self, *args)
+
+    # -- sampling ---------------------------------------------------------------------------------
+    def sampling_generator(self):
+        """The generator to draw pictures from: the EMA copy when there is one, else G itself."""
+        if self.ema is None:
+            return self.G
+        if not hasattr(self, "_ema_model"):
+            # The same architecture, built by a deep copy of G, then given the averaged weights.
+            import copy
+            self._ema_model = copy.deepcopy(self.G)
+        self._ema_model.load_state_dict(self.ema.state_dict())
+        return self._ema_model
+
+    def sample(self, z, labels=None, use_ema=True):
+        """Samples as a float32 NumPy array in data space, from G in eval mode (running BN statistics)."""
+        model = self.sampling_generator() if use_ema else self.G
+        was_training = model.training
+        model.eval()
+        try:
+            with minigan.no_grad():
+                z = Tensor._wrap(backend.to_device(np.asarray(z, dtype=np.float32), self.device))
+                if labels is not None:
+                    labels = backend.to_device(np.asarray(labels), self.device)
+                return self.generate(z, labels, model).numpy()
+        finally:
+            model.train(was_training)
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def state_dict(self):
+        """``(state, metadata)`` for ``minigan.io.save_checkpoint``: the arrays (models, optimisers,
+        EMA) and the JSON-able rest (iteration, configuration, random generator and loader states)."""
+        state = {"G": self.G.state_dict(), "D": self.D.state_dict(),
+                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+        metadata = {"iteration": self.iteration, "config": self.config.to_dict(),
+                    "rng_state": _json_state(mg_random.get_state()),
+                    "loader": _json_state(self.loader.state_dict())}
+        if self.ema is not None:
+            state["G_ema"] = self.ema.state_dict()
+            metadata["ema_updates"] = self.ema.updates
+        return state, metadata
+
+    def load_state_dict(self, state, metadata):
+        """Restore what ``state_dict`` saved; ValueError when it belongs to another architecture."""
+        _load_module(self.G, state["G"], "generator")
+        _load_module(self.D, state["D"], "discriminator")
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        if self.ema is not None:
+            if "G_ema" not in state:
+                raise ValueError("the checkpoint has no EMA of the generator but this run asks for one (--ema)")
+            self.ema.load_state_dict(state["G_ema"])
+            self.ema.updates = int(metadata["ema_updates"])
+        mg_random.set_state(metadata["rng_state"])
+        self.loader.load_state_dict(metadata["loader"])
+        self.iteration = int(metadata["iteration"])
+
+
+def _load_module(module, state, which):
+    expected = module.state_dict()
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(np.shape(expected[k]))]
+    if missing or unexpected or wrong:
+        detail = (f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}" if unexpected
+                  else f"{wrong[0]} has shape {tuple(state[wrong[0]].shape)}, the model has "
+                       f"{tuple(np.shape(expected[wrong[0]]))}")
+        raise ValueError(f"the checkpoint's {which} does not match this model ({detail})")
+    module.load_state_dict(state)
+
+
+def _json_state(state):
+    """A generator or loader state with NumPy integers turned into Python ones (for JSON)."""
+    if isinstance(state, dict):
+        return {k: _json_state(v) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        return [_json_state(v) for v in state]
+    if isinstance(state, np.integer):
+        return int(state)
+    if isinstance(state, np.ndarray):
+        return state.tolist()
+    return state
