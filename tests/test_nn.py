@@ -19,7 +19,8 @@ def dcgan28(m, nz=16, ngf=8):
         m.ConvTranspose2d(ngf, 1, 4, 2, 1), m.Tanh())
     d = m.Sequential(
         m.Conv2d(1, ngf, 4, 2, 1), m.LeakyReLU(0.2, inplace=True), m.Conv2d(ngf, ngf * 2, 4, 2, 1, bias=False),
-        m.BatchNorm2d(ngf * 2), m.LeakyReLU(0.2, inplace=True), m.Flatten(), m.Dropout(0.0), m.Linear(ngf * 2 * 7 * 7, 1))
+        m.BatchNorm2d(ngf * 2), m.LeakyReLU(0.2, inplace=True), m.Flatten(), m.Dropout(0.0),
+        m.Linear(ngf * 2 * 7 * 7, 1))
     return m.Sequential(g, d)
 
 
@@ -87,7 +88,8 @@ def test_load_state_dict_keeps_dtype_device_and_identity(device):
     layer = nn.Linear(3, 2).to(device)
     weight = layer.weight
     layer.load_state_dict({"weight": np.ones((2, 3)), "bias": mg.zeros(2, dtype=np.float64)})
-    assert layer.weight is weight and weight.dtype == np.float32 and weight.device == mg.tensor([0.0], device=device).device
+    assert layer.weight is weight and weight.dtype == np.float32
+    assert weight.device == mg.tensor([0.0], device=device).device
     np.testing.assert_array_equal(layer.weight.numpy(), np.ones((2, 3), np.float32))
 
 
@@ -148,7 +150,8 @@ def test_cumulative_momentum_and_untracked_statistics(rng):
 def test_parameters_counts_names_and_sharing():
     model = dcgan28(nn, nz=16, ngf=8)
     counts = {name: p.numel() for name, p in model.named_parameters()}
-    assert counts["0.0.weight"] == 16 * 784 and counts["0.4.weight"] == 16 * 8 * 16 and counts["1.2.weight"] == 8 * 16 * 16
+    assert counts["0.0.weight"] == 16 * 784 and counts["0.4.weight"] == 16 * 8 * 16
+    assert counts["1.2.weight"] == 8 * 16 * 16
     assert sum(counts.values()) == sum(p.numel() for p in model.parameters())
     assert len(list(model.buffers())) == 9 and len(list(model.children())) == 2
     shared = nn.Linear(3, 3)
@@ -334,7 +337,8 @@ def test_every_layer_matches_torch_keys_shapes_and_repr():
             assert mine[key].shape == tuple(ref[key].shape) and mine[key].dtype == ref[key].numpy().dtype, key
     model, ref = dcgan28(nn), dcgan28(torch.nn)
     assert repr(model) == repr(ref)
-    assert [(k, v.shape) for k, v in model.state_dict().items()] == [(k, tuple(v.shape)) for k, v in ref.state_dict().items()]
+    ours = [(k, v.shape) for k, v in model.state_dict().items()]
+    assert ours == [(k, tuple(v.shape)) for k, v in ref.state_dict().items()]
 
 
 def test_torch_state_dict_loads_and_gives_torch_outputs(device, rng):

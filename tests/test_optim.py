@@ -156,8 +156,9 @@ def test_state_dict_round_trip_through_npz_and_json_continues_identically(rng, n
         step(params, opt, g)
     saved = opt.state_dict()
     # Store it as a checkpoint would: arrays in an .npz (no pickle), the rest as JSON.
-    arrays = {f"{i}/{k}": v for i, entry in saved["state"].items() for k, v in entry.items() if isinstance(v, np.ndarray)}
-    numbers = {str(i): {k: v for k, v in entry.items() if not isinstance(v, np.ndarray)} for i, entry in saved["state"].items()}
+    entries = saved["state"].items()
+    arrays = {f"{i}/{k}": v for i, entry in entries for k, v in entry.items() if isinstance(v, np.ndarray)}
+    numbers = {str(i): {k: v for k, v in entry.items() if not isinstance(v, np.ndarray)} for i, entry in entries}
     meta = json.dumps({"param_groups": saved["param_groups"], "numbers": numbers})
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)

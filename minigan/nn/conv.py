@@ -54,7 +54,8 @@ class _Conv(Module):
         (rows are axis 0 of both layouts) and the bias entries of group g's outputs."""
         if self.groups == 1:
             return conv(x, self.weight, self.bias)
-        g_in, g_w, g_out = x.shape[1] // self.groups, self.weight.shape[0] // self.groups, self.out_channels // self.groups
+        groups = self.groups
+        g_in, g_w, g_out = x.shape[1] // groups, self.weight.shape[0] // groups, self.out_channels // groups
         outs = []
         for g in range(self.groups):
             bias = None if self.bias is None else getitem(self.bias, slice(g * g_out, (g + 1) * g_out))

@@ -38,7 +38,8 @@ def calculate_fan_in_and_fan_out(tensor):
     """fan_in = size(1) * receptive field, fan_out = size(0) * receptive field (PyTorch's rule;
     for a ConvTranspose2d weight (in, out, kh, kw) this makes fan_in = out * kh * kw)."""
     if tensor.ndim < 2:
-        raise ValueError(f"fan in and fan out need a tensor with at least 2 dimensions, got shape {tuple(tensor.shape)}")
+        raise ValueError(f"fan in and fan out need a tensor with at least 2 dimensions, "
+                         f"got shape {tuple(tensor.shape)}")
     receptive = 1
     for n in tensor.shape[2:]:
         receptive *= n

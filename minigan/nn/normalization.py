@@ -1,8 +1,8 @@
 """Batch normalisation layers: BatchNorm1d (N, C) or (N, C, L) and BatchNorm2d (N, C, H, W).
 
-Parameters weight (ones) and bias (zeros; ``bias=False`` drops it, as in PyTorch 2.13); buffers running_mean (zeros), running_var (ones) and
-num_batches_tracked (an int64 scalar), all named as in PyTorch. ``momentum=None`` uses a cumulative
-average (1 / num_batches_tracked), as PyTorch does.
+Parameters weight (ones) and bias (zeros; ``bias=False`` drops it, as in PyTorch 2.13); buffers
+running_mean (zeros), running_var (ones) and num_batches_tracked (an int64 scalar), all named as in
+PyTorch. ``momentum=None`` uses a cumulative average (1 / num_batches_tracked), as PyTorch does.
 """
 import numpy as np
 
