@@ -1,0 +1,197 @@
+"""The trainer: every model trains on tiny data, resuming is bit-identical, a NaN stops the run and
+keeps the last checkpoint, and nothing float64 appears in parameters, gradients or optimiser state."""
+import os
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import io
+from minigan.data import Dataset
+from minigan.gan import callbacks as cb
+from minigan.gan import models, run
+from minigan.gan.trainer import NonFiniteLossError, TrainConfig
+
+
+def tiny_dataset(kind, n=16, seed=0):
+    """Random data of the right shape for each model family (labels in 0..2)."""
+    rng = np.random.default_rng(seed)
+    labels = (np.arange(n) % 3).astype(np.int64)
+    if kind == "points":
+        data = rng.standard_normal((n, 2), dtype=np.float32)
+        meta = {"name": "tiny-points", "kind": "points", "shape": (2,), "num_classes": 3,
+                "modes": np.zeros((3, 2), np.float32), "std": 0.02}
+    else:
+        c, size = {"img28": (1, 28), "img64": (3, 64), "img8": (1, 8)}[kind]
+        data = rng.uniform(-1, 1, (n, c, size, size)).astype(np.float32)
+        meta = {"name": f"tiny-{kind}", "kind": "images", "shape": (c, size, size), "num_classes": 3}
+    return Dataset(data, labels, meta)
+
+
+MODEL_DATA = {"mlp": "img8", "cgan": "img8", "dcgan": "img28", "cdcgan": "img28", "dcgan64": "img64",
+              "toy": "points"}
+
+
+def make_trainer(model="toy", iters=4, batch_size=4, dataset=None, **settings):
+    cfg = TrainConfig(model=model, dataset="tiny", iters=iters, batch_size=batch_size, **settings).resolved()
+    return run.build(cfg, dataset or tiny_dataset(MODEL_DATA[model]))
+
+
+def float_arrays(trainer):
+    """Every floating array a run holds: parameters, gradients, buffers, optimiser state, EMA."""
+    for module in (trainer.G, trainer.D):
+        for name, p in module.named_parameters():
+            yield name, p.data
+            if p.grad is not None:
+                yield name + ".grad", p.grad.data
+        for name, b in module.named_buffers():
+            yield name, b.data
+    for opt in (trainer.opt_g, trainer.opt_d):
+        for index, slots in opt.state_dict()["state"].items():
+            for key, value in slots.items():
+                yield f"opt {index} {key}", np.asarray(value)
+    if trainer.ema is not None:
+        yield from trainer.ema.shadow.items()
+
+
+def assert_float32(trainer):
+    checked = 0
+    for name, array in float_arrays(trainer):
+        if array.dtype.kind in "fc":
+            assert array.dtype == np.float32, f"{name} is {array.dtype}"
+            checked += 1
+    assert checked > 10
+
+
+@pytest.mark.parametrize("model", models.MODELS)
+def test_every_model_trains_and_stays_float32(model):
+    batch = 2 if model == "dcgan64" else 4
+    trainer = make_trainer(model, iters=2, batch_size=batch, ema=0.9)
+    if model == "dcgan64":  # the full-width W3 nets are slow on a CPU; the layout is what matters here
+        mg.manual_seed(0)
+        trainer = run.Trainer(trainer.config, models.DCGAN64Generator(nz=100, ngf=4),
+                              models.DCGAN64Discriminator(ndf=4), trainer.loader)
+    before = {k: v.copy() for k, v in trainer.G.state_dict().items()}
+    logs = trainer.train()
+    assert logs["iteration"] == 2 and np.isfinite([logs["d_loss"], logs["g_loss"]]).all()
+    assert any(not np.array_equal(before[k], v) for k, v in trainer.G.state_dict().items())
+    assert_float32(trainer)
+    z = cb.fixed_noise(3, trainer.nz, 0)
+    labels = np.array([0, 1, 2]) if trainer.conditional else None
+    samples = trainer.sample(z, labels)
+    assert samples.dtype == np.float32
+    assert samples.shape == (3,) + tuple(trainer.loader.data.shape[1:])
+
+
+@pytest.mark.parametrize("loss", ["minimax", "wasserstein", "wgan-gp", "hinge", "least-squares"])
+def test_every_loss_trains_the_toy_model(loss):
+    trainer = make_trainer("toy", iters=2, loss=loss, n_critic=2, r1=0.1 if loss == "hinge" else 0.0)
+    logs = trainer.train()
+    assert np.isfinite(logs["d_loss"]) and np.isfinite(logs["g_loss"])
+    assert_float32(trainer)
+
+
+def test_wasserstein_keeps_the_critic_clipped():
+    trainer = make_trainer("toy", iters=3, loss="wasserstein", optimizer="rmsprop", lr=0.05)
+    trainer.train()
+    assert max(float(np.abs(p.data).max()) for p in trainer.D.parameters()) <= 0.01
+
+
+def state_arrays(trainer):
+    state, metadata = trainer.state_dict()
+    arrays, _ = io.pack_state(state)
+    return arrays, metadata
+
+
+@pytest.mark.parametrize("model, settings", [
+    ("toy", {"ema": 0.99, "label_flip": 0.2, "label_smoothing": 0.1, "instance_noise": 0.1,
+             "instance_noise_iters": 5}),
+    ("dcgan", {"n_critic": 2}),
+    ("toy", {"loss": "wgan-gp", "n_critic": 2}),
+])
+def test_resume_is_bit_identical(tmp_path, model, settings):
+    # The loader's epoch is 4 batches long, so the runs cross epoch boundaries (reshuffles) too.
+    data = tiny_dataset(MODEL_DATA[model], n=8 if model == "dcgan" else 16)
+    straight = make_trainer(model, iters=6, dataset=data, **settings)
+    straight.train()
+
+    first = make_trainer(model, iters=3, dataset=data, **settings)
+    first.train()
+    path = str(tmp_path / "checkpoint.npz")
+    io.save_checkpoint(path, *first.state_dict())
+    del first
+    mg.manual_seed(12345)  # whatever happened in between must not matter
+    mg.randn(7)
+    second = make_trainer(model, iters=6, dataset=data, **settings)
+    second.load_state_dict(*io.load_checkpoint(path))
+    assert second.iteration == 3
+    second.train()
+
+    a, meta_a = state_arrays(straight)
+    b, meta_b = state_arrays(second)
+    assert sorted(a) == sorted(b)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert meta_a["rng_state"] == meta_b["rng_state"] and meta_a["loader"] == meta_b["loader"]
+
+
+class InjectNaN:
+    """Poison D's first weight after ``at`` iterations, so the next iteration's loss is NaN."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_iteration_end(self, trainer, logs):
+        if logs["iteration"] == self.at:
+            next(iter(trainer.D.parameters())).data[...] = np.nan
+
+
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
+    trainer = make_trainer("toy", iters=10)
+    checkpoint = cb.Checkpoint(str(tmp_path), every=2)
+    trainer.callbacks = [checkpoint, InjectNaN(at=5)]
+    with pytest.raises(NonFiniteLossError, match="discriminator loss became nan at iteration 6") as info:
+        trainer.train()
+    assert info.value.iteration == 6
+    state, metadata = io.load_checkpoint(checkpoint.path)
+    assert metadata["iteration"] == 4
+    assert all(np.isfinite(v).all() for v in state["D"].values())
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.npz"]  # no half-written file left behind
+
+
+def test_loading_a_checkpoint_of_another_model_is_refused(tmp_path):
+    toy = make_trainer("toy", iters=1)
+    toy.train()
+    path = str(tmp_path / "c.npz")
+    io.save_checkpoint(path, *toy.state_dict())
+    mlp = make_trainer("mlp", iters=1)
+    with pytest.raises(ValueError, match="generator does not match this model"):
+        mlp.load_state_dict(*io.load_checkpoint(path))
+
+
+def test_model_state_dict_keys_look_like_pytorch():
+    G, D = models.build_models("dcgan", (1, 28, 28))
+    assert list(G.state_dict())[:6] == ["main.0.weight", "main.0.bias", "main.1.weight", "main.1.bias",
+                                        "main.1.running_mean", "main.1.running_var"]
+    assert tuple(G.state_dict()["main.4.weight"].shape) == (128, 64, 4, 4)  # ConvTranspose2d: (in, out, kh, kw)
+    assert tuple(D.state_dict()["main.6.weight"].shape) == (1, 6272)
+    G64, D64 = models.DCGAN64Generator(), models.DCGAN64Discriminator()
+    assert tuple(G64.state_dict()["main.0.weight"].shape) == (100, 512, 4, 4)
+    assert "main.0.bias" not in G64.state_dict()
+    assert tuple(D64.state_dict()["main.11.weight"].shape) == (1, 512, 4, 4)
+    cG, cD = models.build_models("cdcgan", (1, 28, 28), num_classes=10)
+    assert tuple(cG.state_dict()["label_embedding.weight"].shape) == (10, 10)
+    assert tuple(cD.state_dict()["main.0.weight"].shape) == (64, 2, 4, 4)
+
+
+@pytest.mark.parametrize("name, shape, classes, message", [
+    ("dcgan", (3, 64, 64), None, "draws 28x28 images"),
+    ("dcgan64", (1, 28, 28), None, "draws 64x64 images"),
+    ("toy", (1, 28, 28), None, "use --model toy with the 2-D sets"),
+    ("mlp", (2,), None, "use --model toy with the 2-D sets"),
+    ("cgan", (1, 28, 28), None, "has no labels"),
+    ("gan9000", (1, 28, 28), None, "unknown model 'gan9000'"),
+])
+def test_models_refuse_data_they_cannot_draw(name, shape, classes, message):
+    with pytest.raises(ValueError, match=message):
+        models.build_models(name, shape, classes)
