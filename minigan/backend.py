@@ -28,8 +28,8 @@ def cuda_unavailable_reason():
     """Why "cuda" cannot be used here, or None when a real GPU is ready."""
     cupy = _import_cupy()
     if cupy is None:
-        return (f"CuPy is not installed ({_cupy_error}); install the GPU extra: "
-                "pip install 'minigan[gpu]' (CUDA 12) or cupy-cuda13x for CUDA 13")
+        return (f"CuPy could not be imported ({type(_cupy_error).__name__}: {_cupy_error}); install the GPU "
+                "extra: pip install 'minigan[gpu]' (CUDA 12), or cupy-cuda13x and 'numba-cuda[cu13]' for CUDA 13")
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:
@@ -59,20 +59,27 @@ def parse_device(device):
         reason = cuda_unavailable_reason()
         if reason is not None:
             raise RuntimeError(f"device {device!r} was asked for, but {reason}")
+        count = _cupy.cuda.runtime.getDeviceCount()
+        if int(index) >= count:
+            raise RuntimeError(f"device {device!r} was asked for, but there are {count} CUDA device(s): "
+                               f"use cuda:0 to cuda:{count - 1}")
         return f"cuda:{int(index)}"
     raise ValueError(f"device: unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'")
 
 
 def is_cupy_array(array):
-    return _cupy is not None and isinstance(array, _cupy.ndarray)
+    if _cupy is None:
+        # An array a user made with CuPy before minigan needed it: import CuPy now to recognise it.
+        if not type(array).__module__.startswith("cupy") or _import_cupy() is None:
+            return False
+    return isinstance(array, _cupy.ndarray)
 
 
 def get_array_module(*arrays):
     """NumPy, or CuPy when any argument is a CuPy array (the `xp` of every op)."""
-    if _cupy is not None:
-        for a in arrays:
-            if isinstance(a, _cupy.ndarray):
-                return _cupy
+    for a in arrays:
+        if is_cupy_array(a):
+            return _cupy
     return np
 
 

@@ -16,7 +16,9 @@ def _weak(value, like):
     """A Python or NumPy scalar (or other array) as a tensor beside ``like``, with PyTorch's dtype rule."""
     xp = like._xp
     if isinstance(value, (bool, int, float, np.generic)) or getattr(value, "ndim", None) == 0:
-        is_float = isinstance(value, float) or np.asarray(value).dtype.kind == "f"
+        # A 0-d CuPy array has a dtype but cannot go through np.asarray (no implicit GPU->host copy).
+        value_dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
+        is_float = isinstance(value, float) or value_dtype.kind == "f"
         if like.dtype.kind == "f":
             dtype = like.dtype
         elif is_float:
