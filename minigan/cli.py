@@ -96,6 +96,7 @@ _TRAIN_FLAGS = ("model", "dataset", "data_dir", "loss", "iters", "batch_size", "
 
 def _train(args):
     from minigan.gan import run
+    from minigan.gan.trainer import NonFiniteLossError
     _need_cli_extras()
     flags = {k: getattr(args, k) for k in _TRAIN_FLAGS}
     if args.resume:
@@ -105,15 +106,24 @@ def _train(args):
         if flags["out"] is not None and os.path.abspath(flags["out"]) != os.path.abspath(run_dir):
             raise run.RunError("--resume continues a run in its own folder; leave out --out")
         flags["out"] = None
+        out = run_dir
         print(f"minigan: resuming {run_dir}", flush=True)
-        trainer = run.resume(run_dir, **flags)
+        start = lambda: run.resume(run_dir, **flags)  # noqa: E731
     else:
         cfg = run.resolve_config(**flags)
         out = cfg.out or run.default_out(cfg)
         print(f"minigan: training {cfg.model} on {cfg.dataset} with the {cfg.loss} loss for {cfg.iters} "
               f"iterations (batch {cfg.batch_size}, seed {cfg.seed}) into {out}", flush=True)
-        trainer = run.train(cfg, out)
-    out = trainer.config.out
+        start = lambda: run.train(cfg, out)  # noqa: E731
+    try:
+        trainer = start()
+    except NonFiniteLossError as exc:
+        checkpoint = os.path.join(out, "checkpoint.npz")
+        kept = (f"the last good checkpoint, {checkpoint}, is kept" if os.path.exists(checkpoint)
+                else "no checkpoint had been written yet")
+        print(f"minigan: training stopped: {exc}; {kept}. Try a lower --lr, another --loss or --seed",
+              file=sys.stderr)
+        return EXIT_FAILED
     print(f"minigan: done. Samples: {os.path.join(out, 'samples.png')} (animation: "
           f"{os.path.join(out, 'progress.gif')}); losses: {os.path.join(out, 'losses.png')}")
     metrics = getattr(trainer, "metrics", None)
@@ -201,7 +211,6 @@ def _info(args):
 def main(argv=None):
     """Entry point of the ``minigan`` command; returns the exit status."""
     from minigan.gan.run import RunError
-    from minigan.gan.trainer import NonFiniteLossError
     try:
         args = _parser().parse_args(argv)
         if args.command is None:
@@ -212,10 +221,6 @@ def main(argv=None):
         message = str(exc)
         print(message if message.startswith("minigan") else f"minigan: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except NonFiniteLossError as exc:
-        print(f"minigan: training stopped: {exc}; the last checkpoint before it was kept. Try a lower --lr, "
-              "another --loss or --seed", file=sys.stderr)
-        return EXIT_FAILED
     except KeyboardInterrupt:
         print("minigan: interrupted; the last checkpoint was kept (continue with --resume RUN_DIR)", file=sys.stderr)
         return 130

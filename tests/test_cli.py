@@ -1,0 +1,244 @@
+"""The ``minigan`` command: train, sample, eval and info on tiny settings, and one clear line (exit
+status 2) for every kind of bad input, with nothing already in a run folder lost."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from minigan import cli, io
+
+TOY = ["train", "--model", "toy", "--dataset", "ring8", "--iters", "4", "--batch-size", "8", "--sample-every", "2",
+       "--checkpoint-every", "2"]
+
+
+def run_cli(capsys, *argv):
+    status = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def snapshot(folder):
+    """Every file under ``folder`` with a hash of its bytes."""
+    result = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                result[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
+    return result
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "toy"
+    assert cli.main(TOY + ["--out", str(out), "--ema", "0.9"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def cgan_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "cgan"
+    assert cli.main(["train", "--model", "cgan", "--iters", "2", "--batch-size", "8", "--out", str(out)]) == 0
+    return out
+
+
+def test_train_writes_a_complete_run_folder(toy_run):
+    names = set(os.listdir(toy_run))
+    assert {"config.json", "checkpoint.npz", "losses.csv", "losses.png", "samples.png", "progress.gif",
+            "metrics.json", "samples"} <= names
+    assert sorted(os.listdir(toy_run / "samples")) == ["iter_0000002.png", "iter_0000004.png"]
+    config = json.loads((toy_run / "config.json").read_text())
+    assert config["iters"] == 4 and config["batch_size"] == 8 and config["seed"] == 0
+    assert config["model"] == "toy" and config["loss"] == "non-saturating" and config["ema"] == 0.9
+    log = io.read_csv_log(str(toy_run / "losses.csv"))
+    assert list(log["iteration"]) == [1, 2, 3, 4]
+    metrics = json.loads((toy_run / "metrics.json").read_text())
+    assert metrics["num_modes"] == 8 and metrics["num_samples"] == 2500 and metrics["iteration"] == 4
+    _, meta = io.load_checkpoint(str(toy_run / "checkpoint.npz"))
+    assert meta["iteration"] == 4
+
+
+def test_train_prints_where_the_pictures_are(tmp_path, capsys):
+    status, out, _ = run_cli(capsys, *TOY, "--out", tmp_path / "r")
+    assert status == 0
+    assert os.path.join(str(tmp_path / "r"), "samples.png") in out
+
+
+def test_resume_continues_to_more_iterations(toy_run, tmp_path, capsys):
+    run = tmp_path / "copy"
+    shutil.copytree(toy_run, run)
+    status, _, err = run_cli(capsys, "train", "--resume", run, "--iters", "6")
+    assert status == 0, err
+    assert list(io.read_csv_log(str(run / "losses.csv"))["iteration"]) == [1, 2, 3, 4, 5, 6]
+    assert json.loads((run / "config.json").read_text())["iters"] == 6
+
+
+@pytest.mark.parametrize("ext", [".npy", ".npz", ".png"])
+def test_sample_points(toy_run, tmp_path, capsys, ext):
+    target = tmp_path / f"points{ext}"
+    status, out, err = run_cli(capsys, "sample", toy_run, "-n", 10, "-o", target, "--seed", 3)
+    assert status == 0, err
+    if ext == ".npy":
+        points = np.load(target)
+    elif ext == ".npz":
+        with np.load(target) as archive:
+            points = archive["points"]
+    else:
+        assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        return
+    assert points.dtype == np.float32 and points.shape == (10, 2)
+
+
+def test_sample_is_repeatable_from_its_seed(toy_run, tmp_path, capsys):
+    for name, seed in (("a", 1), ("b", 1), ("c", 2)):
+        assert run_cli(capsys, "sample", toy_run, "-n", 5, "-o", tmp_path / f"{name}.npy", "--seed", seed)[0] == 0
+    a, b, c = (np.load(tmp_path / f"{n}.npy") for n in "abc")
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_sample_images_with_a_label(cgan_run, tmp_path, capsys):
+    status, _, err = run_cli(capsys, "sample", cgan_run, "-n", 6, "-o", tmp_path / "sevens.npz", "--label", 7)
+    assert status == 0, err
+    with np.load(tmp_path / "sevens.npz") as archive:
+        images = archive["images"]
+    assert images.dtype == np.float32 and images.shape == (6, 1, 28, 28)
+    assert images.min() >= -1 and images.max() <= 1
+
+
+def test_eval_writes_metrics(cgan_run, capsys):
+    os.remove(cgan_run / "metrics.json")
+    status, out, err = run_cli(capsys, "eval", cgan_run)
+    assert status == 0, err
+    metrics = json.loads((cgan_run / "metrics.json").read_text())
+    assert len(metrics["class_share"]) == 10 and metrics["num_samples"] == 5000
+    assert "frechet_distance" in out
+
+
+def test_info_lists_versions_devices_and_kernels(capsys):
+    status, out, _ = run_cli(capsys, "info")
+    assert status == 0
+    assert "numpy" in out and "cuda:" in out and "im2col, cpu: " in out
+
+
+def test_the_installed_entry_point_runs():
+    exe = shutil.which("minigan")
+    if exe is None:
+        pytest.skip("the minigan command is not installed (pip install -e .)")
+    result = subprocess.run([exe, "train", "--iters", "0"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("minigan: error: --iters must be at least 1 (got 0): it is the number "
+                                     "of generator steps")
+    result = subprocess.run([exe, "info"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "minigan 0.1.0" in result.stdout
+
+
+def test_import_minigan_needs_numpy_only():
+    code = ("import sys; import minigan, minigan.gan, minigan.cli; "
+            "bad = [m for m in ('PIL', 'tqdm', 'cupy', 'torch') if m in sys.modules]; print(bad)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+# -- bad input: one line, exit status 2, nothing lost ----------------------------------------------
+
+def write_images(folder, sizes):
+    from PIL import Image
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, size in enumerate(sizes):
+        Image.new("L", size, color=i * 40).save(folder / f"{i}.png")
+    return folder
+
+
+def bad_cases(tmp_path, toy_run):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no images here")
+    mixed = write_images(tmp_path / "mixed", [(28, 28), (32, 32)])
+    few = write_images(tmp_path / "few", [(28, 28)] * 4)
+    return {
+        "unknown model": (["train", "--model", "stylegan"], "invalid choice: 'stylegan'"),
+        "unknown loss": (["train", "--loss", "wasserstein-ish"], "unknown loss 'wasserstein-ish'"),
+        "no usable files": (["train", "--dataset", empty], "holds no images"),
+        "mixed sizes": (["train", "--dataset", mixed, "--model", "mlp"], "images differ in size"),
+        "batch too large": (["train", "--dataset", few, "--model", "mlp", "--batch-size", "8"],
+                            "larger than the data set (4 samples)"),
+        "iters 0": (["train", "--iters", "0"], "--iters must be at least 1"),
+        "resume as another model": (["train", "--resume", toy_run, "--model", "mlp"],
+                                    "trained with model='toy'; --resume cannot change it"),
+        "out holds a run": ([*TOY, "--out", toy_run], "already holds a run"),
+        "unknown data set": (["train", "--dataset", tmp_path / "nowhere"], "unknown data set"),
+        "not a run folder": (["sample", tmp_path, "-n", "4", "-o", tmp_path / "x.npy"], "not a minigan run folder"),
+        "bad sample file": (["sample", toy_run, "-n", "4", "-o", tmp_path / "x.jpg"], "must end in .png, .npy or .npz"),
+        "label without classes": (["sample", toy_run, "-n", "4", "-o", tmp_path / "x.npy", "--label", "3"],
+                                  "--label needs a conditional model"),
+        "no command": ([], "give a command"),
+        "bad number": (["train", "--iters", "many"], "invalid int value: 'many'"),
+    }
+
+
+CASES = ["unknown model", "unknown loss", "no usable files", "mixed sizes", "batch too large", "iters 0",
+         "resume as another model", "out holds a run", "unknown data set", "not a run folder", "bad sample file",
+         "label without classes", "no command", "bad number"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_gives_one_clear_line(case, toy_run, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a default --out would land here, not in the repository
+    argv, message = bad_cases(tmp_path, toy_run)[case]
+    before = snapshot(toy_run)
+    status, out, err = run_cli(capsys, *argv)
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert message in lines[0] and "Traceback" not in err
+    assert snapshot(toy_run) == before
+    assert not os.path.exists(tmp_path / "runs")
+
+
+def test_a_checkpoint_from_another_model_is_refused(toy_run, cgan_run, tmp_path, capsys):
+    run = tmp_path / "swapped"
+    shutil.copytree(cgan_run, run)
+    shutil.copy(toy_run / "checkpoint.npz", run / "checkpoint.npz")
+    before = snapshot(run)
+    for argv in (["sample", run, "-n", "4", "-o", tmp_path / "x.npy"], ["eval", run], ["train", "--resume", run]):
+        status, _, err = run_cli(capsys, *argv)
+        assert status == 2
+        assert err.strip().splitlines() == [f"minigan: error: {run}/checkpoint.npz holds a 'toy' model, not "
+                                            "'cgan'; use the run's own --model or start a new run"]
+    assert snapshot(run) == before
+
+
+def test_a_truncated_checkpoint_gives_one_line(toy_run, tmp_path, capsys):
+    run = tmp_path / "broken"
+    shutil.copytree(toy_run, run)
+    data = (run / "checkpoint.npz").read_bytes()
+    (run / "checkpoint.npz").write_bytes(data[: len(data) // 2])
+    status, _, err = run_cli(capsys, "sample", run, "-n", "4", "-o", tmp_path / "x.npy")
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert "truncated, corrupted" in err
+
+
+def test_a_nan_stops_training_with_the_iteration(tmp_path, capsys, monkeypatch):
+    from minigan.gan import losses
+    calls = {"n": 0}
+    original = losses.NonSaturating.g_loss
+
+    def poisoned(self, fake_logits):
+        calls["n"] += 1
+        loss = original(self, fake_logits)
+        return loss * float("nan") if calls["n"] == 3 else loss
+
+    monkeypatch.setattr(losses.NonSaturating, "g_loss", poisoned)
+    out = tmp_path / "nan"
+    status, _, err = run_cli(capsys, *TOY, "--out", out)
+    assert status == 1
+    assert "generator loss became nan at iteration 3" in err and len(err.strip().splitlines()) == 1
+    _, meta = io.load_checkpoint(str(out / "checkpoint.npz"))
+    assert meta["iteration"] == 2
