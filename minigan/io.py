@@ -175,7 +175,7 @@ def load_checkpoint(path):
                              f"version {CHECKPOINT_VERSION}")
         state = unpack_state(members, document["state"])
     except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read checkpoint {path}: {exc or type(exc).__name__} "
+        raise ValueError(f"cannot read checkpoint {path}: {str(exc) or type(exc).__name__} "
                          "(the file is truncated, corrupted or not a minigan checkpoint)") from None
     return state, document["metadata"]
 
@@ -287,7 +287,8 @@ class CsvLog:
 
     With ``keep_until=k`` an existing file is kept (a resumed run) minus the rows whose first column
     (the iteration) is above ``k``: those were logged after the checkpoint the run resumes from and
-    will be logged again. Without it, an existing file is replaced.
+    will be logged again; a row torn by a crash (too few fields) is dropped too. Without it, an
+    existing file is replaced.
     """
 
     def __init__(self, path, fieldnames, keep_until=None):
@@ -300,7 +301,7 @@ class CsvLog:
                 header = next(reader, None)
                 if header is not None and header != self.fieldnames:
                     raise ValueError(f"{path} has columns {header}, expected {self.fieldnames}")
-                kept = [row for row in reader if row and float(row[0]) <= keep_until]
+                kept = [row for row in reader if len(row) == len(self.fieldnames) and float(row[0]) <= keep_until]
         with atomic_write(path, "w") as f:
             writer = csv.writer(f)
             writer.writerow(self.fieldnames)
@@ -330,13 +331,13 @@ def _csv_value(value):
 
 
 def read_csv_log(path):
-    """A CSV log as ``{column: float64 array}``."""
+    """A CSV log as ``{column: float64 array}``, skipping a last row torn by a crash."""
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None:
             raise ValueError(f"{path} is empty: no header row")
-        rows = [row for row in reader if row]
+        rows = [row for row in reader if len(row) == len(header)]
     values = np.array(rows, dtype=np.float64).reshape(len(rows), len(header))
     return {name: values[:, i] for i, name in enumerate(header)}
 

@@ -173,6 +173,8 @@ class _Chart:
 def smooth(values, window):
     """Centred moving average over ``window`` points that ignores non-finite values."""
     values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return values
     finite = np.isfinite(values)
     kernel = np.ones(int(window))
     total = np.convolve(np.where(finite, values, 0.0), kernel, mode="same")
@@ -188,8 +190,8 @@ def draw_losses(steps, series, title="Training losses", xlabel="iteration", ylab
     1% of raw values at each end (GAN losses spike) while always showing the smoothed curves.
     """
     steps = np.asarray(steps, dtype=np.float64)
-    if steps.ndim != 1 or len(steps) == 0:
-        raise ValueError(f"loss plot: steps must be a non-empty 1-D sequence, got shape {steps.shape}")
+    if steps.ndim != 1:
+        raise ValueError(f"loss plot: steps must be a 1-D sequence, got shape {steps.shape}")
     columns = {}
     for label, values in series.items():
         values = np.asarray(values, dtype=np.float64)
@@ -207,7 +209,7 @@ def draw_losses(steps, series, title="Training losses", xlabel="iteration", ylab
         lo = min(np.percentile(raw, cut), smooth_all.min())
         hi = max(np.percentile(raw, 100 - cut), smooth_all.max())
     yticks, _ = nice_ticks(float(lo), float(hi))
-    x0, x1 = float(steps.min()), float(steps.max())
+    x0, x1 = (float(steps.min()), float(steps.max())) if len(steps) else (0.0, 1.0)
     if x1 <= x0:
         x0, x1 = x0 - 1.0, x1 + 1.0
     xticks, _ = nice_ticks(x0, x1, count=7)

@@ -182,6 +182,8 @@ def test_loss_plot(tmp_path, rng):
     blue, orange = np.array([31, 119, 180]), np.array([255, 127, 14])
     assert (np.abs(picture - blue).sum(axis=2) < 30).sum() > 500  # both lines are drawn
     assert (np.abs(picture - orange).sum(axis=2) < 30).sum() > 500
+    empty = {"iteration": np.zeros(0), "d_loss": np.zeros(0), "g_loss": np.zeros(0)}  # nothing logged yet
+    assert _open(io.plot_losses(str(tmp_path / "empty.png"), empty)).size == (800, 450)
     with pytest.raises(ValueError, match="no column 'd_loss'"):
         io.plot_losses(str(tmp_path / "x.png"), {"iteration": np.arange(3)})
 
@@ -228,6 +230,12 @@ def test_csv_log_writes_and_resumes(tmp_path):
     columns = io.read_csv_log(path)
     np.testing.assert_array_equal(columns["iteration"], [1, 2, 3, 4])
     assert columns["d_loss"][3] == 9.0
+    with open(path, "a") as f:  # a crash tore the last row
+        f.write("5,0.3")
+    np.testing.assert_array_equal(io.read_csv_log(path)["iteration"], [1, 2, 3, 4])
+    with io.CsvLog(path, fields, keep_until=10) as log:
+        log.write({"iteration": 5, "d_loss": 1.0, "g_loss": 1.0})
+    np.testing.assert_array_equal(io.read_csv_log(path)["iteration"], [1, 2, 3, 4, 5])
     with io.CsvLog(path, fields) as log:  # a fresh run starts over
         pass
     assert io.read_csv_log(path)["iteration"].size == 0
