@@ -169,3 +169,57 @@ def test_instance_noise_anneals_to_zero():
     assert abs(float(noise(x, 50).numpy().std()) - 0.25) < 0.01
     assert noise(x, 200) is x
     assert noise(x, 10).dtype == np.float32
+
+
+# -- EMA and n_critic ------------------------------------------------------------------------------
+
+def test_ema_follows_the_formula_with_its_warm_up():
+    layer = mg.nn.Linear(3, 2)
+    ema = tricks.EMA(layer, decay=0.9)
+    w0 = layer.weight.data.copy()
+    layer.weight.data[...] = w0 + 1
+    ema.update()  # first update: decay min(0.9, 2 / 11)
+    d1 = np.float32(2 / 11)
+    expected = d1 * w0 + (1 - d1) * (w0 + 1)
+    np.testing.assert_allclose(ema.shadow["weight"], expected, rtol=1e-6)
+    for _ in range(200):
+        ema.update()  # now 0.9: the shadow converges to the constant weight
+    np.testing.assert_allclose(ema.shadow["weight"], w0 + 1, rtol=1e-5)
+    assert ema.shadow["weight"].dtype == np.float32
+    state = ema.state_dict()
+    assert sorted(state) == ["bias", "weight"]
+    copy = mg.nn.Linear(3, 2)
+    copy.load_state_dict(state)
+    np.testing.assert_array_equal(copy.weight.data, ema.shadow["weight"])
+
+
+def test_ema_state_round_trips_and_checks_shapes():
+    layer = mg.nn.Linear(3, 2)
+    ema = tricks.EMA(layer, decay=0.5)
+    other = tricks.EMA(mg.nn.Linear(3, 2), decay=0.5)
+    other.load_state_dict(ema.state_dict())
+    np.testing.assert_array_equal(other.shadow["weight"], ema.shadow["weight"])
+    with pytest.raises(ValueError, match="'weight' has shape"):
+        tricks.EMA(mg.nn.Linear(4, 2)).load_state_dict(ema.state_dict())
+    with pytest.raises(ValueError, match="decay"):
+        tricks.EMA(layer, decay=1.0)
+
+
+def test_n_critic_takes_that_many_discriminator_steps_per_generator_step():
+    from minigan.data import Dataset
+    from minigan.gan import run
+    from minigan.gan.trainer import TrainConfig
+
+    points = np.random.default_rng(0).standard_normal((64, 2), dtype=np.float32)
+    meta = {"name": "points", "kind": "points", "shape": (2,), "num_classes": None}
+    cfg = TrainConfig(model="toy", dataset="points", iters=2, batch_size=4, n_critic=3).resolved()
+    trainer = run.build(cfg, Dataset(points, None, meta))
+    steps = {"d": 0, "g": 0}
+    for name, opt in (("d", trainer.opt_d), ("g", trainer.opt_g)):
+        def counted(original=opt.step, name=name):
+            steps[name] += 1
+            original()
+        opt.step = counted
+    trainer.train()
+    assert steps == {"d": 6, "g": 2}
+    assert trainer.loader.state_dict()["position"] == 6 * 4  # one fresh real batch per critic step
