@@ -6,8 +6,8 @@ their shapes and strides), where CUDA C computes flat offsets by hand; Numba com
 dtype on first call, where the CUDA C templates are instantiated for float and double up front.
 
 On a GPU the wrappers take CuPy arrays, viewed as Numba device arrays through
-``__cuda_array_interface__``, and launch on the default stream, which is also CuPy's default, so the
-two stay in order. With ``NUMBA_ENABLE_CUDASIM=1`` Numba runs the same kernels in its simulator on
+``__cuda_array_interface__``, and launch on CuPy's current stream, so the kernels stay in order with
+the CuPy work around them. With ``NUMBA_ENABLE_CUDASIM=1`` Numba runs the same kernels in its simulator on
 NumPy arrays, which is how they are tested on machines without a GPU (tests/cudasim).
 """
 from numba import cuda
@@ -104,11 +104,18 @@ MAX_BLOCKS = 65536  # grid cap for the grid-stride elementwise kernels
 
 def _device(array):
     """A CuPy array as a Numba device array, without the host synchronisation Numba would do by
-    default (both libraries use the default stream, which orders the work). NumPy arrays, which only
-    the simulator receives, go through as they are."""
+    default (the launch goes on CuPy's stream, which orders the work). NumPy arrays, which only the
+    simulator receives, go through as they are."""
     if hasattr(array, "__cuda_array_interface__"):
         return cuda.as_cuda_array(array, sync=False)
     return array
+
+
+def _stream(array):
+    """CuPy's current stream as a Numba stream for launches on ``array`` (0 in the simulator)."""
+    if hasattr(array, "__cuda_array_interface__"):
+        return cuda.external_stream(get_array_module(array).cuda.get_current_stream().ptr)
+    return 0
 
 
 def _blocks(size):
@@ -130,7 +137,7 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
     ho, wo = reference.conv_output_size(h, kh, sh, ph, dh), reference.conv_output_size(w, kw, sw, pw, dw)
     col = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
     if col.size:
-        im2col_kernel[_blocks(col.size), THREADS](_device(x), _device(col), sh, sw, ph, pw, dh, dw)
+        im2col_kernel[_blocks(col.size), THREADS, _stream(x)](_device(x), _device(col), sh, sw, ph, pw, dh, dw)
     return col
 
 
@@ -142,7 +149,7 @@ def col2im(col, h, w, sh, sw, ph, pw, dh, dw):
     c, kh, kw, n, ho, wo = col.shape
     x = xp.empty((n, c, h, w), dtype=col.dtype)
     if x.size:
-        col2im_kernel[_blocks(x.size), THREADS](_device(col), _device(x), sh, sw, ph, pw, dh, dw)
+        col2im_kernel[_blocks(x.size), THREADS, _stream(col)](_device(col), _device(x), sh, sw, ph, pw, dh, dw)
     return x
 
 
@@ -154,7 +161,7 @@ def leaky_relu(x, slope):
     x = xp.ascontiguousarray(x)
     y = xp.empty_like(x)
     if x.size:
-        leaky_relu_kernel[min(_blocks(x.size), MAX_BLOCKS), THREADS](
+        leaky_relu_kernel[min(_blocks(x.size), MAX_BLOCKS), THREADS, _stream(x)](
             _device(x.reshape(-1)), _device(y.reshape(-1)), x.dtype.type(slope))
     return y
 
@@ -167,6 +174,6 @@ def leaky_relu_grad(x, gy, slope):
     x, gy = xp.ascontiguousarray(x), xp.ascontiguousarray(gy)
     gx = xp.empty_like(gy)
     if x.size:
-        leaky_relu_grad_kernel[min(_blocks(x.size), MAX_BLOCKS), THREADS](
+        leaky_relu_grad_kernel[min(_blocks(x.size), MAX_BLOCKS), THREADS, _stream(x)](
             _device(x.reshape(-1)), _device(gy.reshape(-1)), _device(gx.reshape(-1)), x.dtype.type(slope))
     return gx
