@@ -12,6 +12,7 @@ Everything that decides what happens next (weights, optimiser moments, the EMA, 
 generator, the loader's position and shuffling generator, the iteration) is in ``state_dict``, so a
 run that is stopped and resumed produces exactly the numbers of a run that never stopped.
 """
+import contextlib
 import dataclasses
 import math
 import time
@@ -95,6 +96,16 @@ class NonFiniteLossError(RuntimeError):
         super().__init__(f"the {which} loss became {value} at iteration {iteration}")
 
 
+@contextlib.contextmanager
+def frozen(module):
+    """Within the block, ``module``'s parameters do not require grad (and get none)."""
+    module.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        module.requires_grad_(True)
+
+
 def make_optimizer(name, params, lr, betas):
     """Adam (with ``betas``), RMSprop or SGD over ``params``."""
     if name == "adam":
@@ -166,10 +177,12 @@ class Trainer:
                 loss.after_d_step(D)
 
             # 2. Generator: the last fake batch again, through G's graph, against the updated D.
-            g_loss = loss.g_loss(self.discriminate(self.instance_noise(fake, it), labels))
-            self._check_finite(it, "generator", g_loss)
-            self.opt_g.zero_grad()
-            g_loss.backward()
+            #    D's weights are frozen meanwhile: only G's gradients are needed, so none are computed for D.
+            with frozen(D):
+                g_loss = loss.g_loss(self.discriminate(self.instance_noise(fake, it), labels))
+                self._check_finite(it, "generator", g_loss)
+                self.opt_g.zero_grad()
+                g_loss.backward()
             self.opt_g.step()
 
             # 3. Bookkeeping.
