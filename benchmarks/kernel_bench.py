@@ -1,0 +1,357 @@
+"""Kernel benchmarks: every registered implementation of each primitive, on the same inputs.
+
+The shapes are those of W2's and W3's layers (DESIGN section 7), batch 128. For each case every
+implementation the registry lists (``minigan.kernels.implementations``) runs on copies of one set of
+float32 inputs, interleaved; where PyTorch is installed, its nearest equivalent runs in the same
+rotation (``torch`` rows: unfold/fold for im2col/col2im, whose layout is (N, C kh kw, L) rather than
+ours, and the aten kernels for the rest). The differentiable ops built on the primitives (conv2d,
+conv_transpose2d, batch_norm, leaky_relu) are timed through ``minigan.functional``, once with each
+implementation name pinned by ``kernels.prefer`` and once with the registry's default choice.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+import minigan as mg
+import minigan.functional as F
+from minigan import kernels
+
+from benchmarks.timing import SWITCH_PAUSE_S, auto_block, interleaved
+
+# (label, x shape, kernel, stride, padding): the convolutions of W2 and W3 worth timing.
+CONVS = {
+    "full": [
+        ("W2 D conv2 64->128 @14", (128, 64, 14, 14), 128, 4, 2, 1),
+        ("W3 D conv2 64->128 @32", (128, 64, 32, 32), 128, 4, 2, 1),
+    ],
+    "quick": [("tiny conv 4->8 @8", (4, 4, 8, 8), 8, 4, 2, 1)],
+}
+# (label, x shape, out channels, kernel, stride, padding) of transposed convolutions.
+CONV_TRANSPOSES = {
+    "full": [
+        ("W2 G convT1 128->64 @7", (128, 128, 7, 7), 64, 4, 2, 1),
+        ("W2 G convT2 64->1 @14", (128, 64, 14, 14), 1, 4, 2, 1),
+        ("W3 G convT4 128->64 @16", (128, 128, 16, 16), 64, 4, 2, 1),
+    ],
+    "quick": [("tiny convT 8->4 @4", (4, 8, 4, 4), 4, 4, 2, 1)],
+}
+ELEMENTWISE = {
+    "full": [("W2 D act (128,64,14,14)", (128, 64, 14, 14)), ("W3 D act (128,128,16,16)", (128, 128, 16, 16))],
+    "quick": [("tiny act (4,4,8,8)", (4, 4, 8, 8))],
+}
+# Batch norm inputs viewed as (N, C, L), the kernels' contract.
+BATCH_NORMS = {
+    "full": [
+        ("W2 G BN1d (128,6272,1)", (128, 6272, 1)),
+        ("W2 G BN2d (128,64,196)", (128, 64, 196)),
+        ("W2 D BN2d (128,128,49)", (128, 128, 49)),
+        ("W3 D BN2d (128,128,256)", (128, 128, 256)),
+    ],
+    "quick": [("tiny BN (4,8,16)", (4, 8, 16))],
+}
+ADAMS = {
+    "full": [
+        ("W2 G Linear weight 6272x100", 627200),
+        ("W2 D conv2 weight 128x64x4x4", 131072),
+        ("W3 G convT2 weight 512x256x4x4", 2097152),
+        ("bias 64", 64),
+    ],
+    "quick": [("tiny 1000", 1000)],
+}
+
+
+def _rng():
+    return np.random.default_rng(1234)
+
+
+def _randn(rng, shape):
+    return rng.standard_normal(shape, dtype=np.float32)
+
+
+def _impl_names(primitive):
+    return [name for _, _, name in kernels.implementations(primitive, device="cpu")]
+
+
+_pinned = {"request": ((), "default"), "pinned": ()}
+
+
+def _pin(primitives, name):
+    """Make each of ``primitives`` that has implementation ``name`` use it ("default": the registry's
+    choice). Pinning clears the registry's cache, so it is done only when the choice changes (in the
+    untimed call after each switch), never inside a timed call.
+    """
+    if _pinned["request"] == (primitives, name):
+        return
+    for p in _pinned["pinned"]:
+        kernels.prefer(p, None)
+    pinned = () if name == "default" else tuple(p for p in primitives if name in _impl_names(p))
+    for p in pinned:
+        kernels.prefer(p, name)
+    _pinned.update(request=(primitives, name), pinned=pinned)
+
+
+def _record(results, group, case, timings, flops=None):
+    """Append one row per implementation, with the speed-up over ``reference``."""
+    ref = timings.get("reference", {}).get("median_s")
+    for impl, t in timings.items():
+        row = {"group": group, "case": case, "impl": impl, **t}
+        row["speedup_vs_reference"] = ref / t["median_s"] if ref and t["median_s"] > 0 else None
+        if flops:
+            row["gflops"] = flops / t["median_s"] / 1e9
+        results.append(row)
+
+
+def _time(candidates, cfg):
+    """Interleaved timing with a block long enough for a steady clock (small kernels run many times)."""
+    block = min(auto_block(fn) for fn in candidates.values())
+    return interleaved(candidates, repeats=cfg.repeats, rounds=cfg.rounds, block=block, pause=cfg.pause)
+
+
+# -- primitives ------------------------------------------------------------------------------------
+
+
+def bench_im2col(cfg, torch, results):
+    for label, shape, _, k, s, p in CONVS[cfg.size]:
+        x = _randn(_rng(), shape)
+        cands = {name: (lambda f=kernels.get("im2col", np, name): f(x, k, k, s, s, p, p, 1, 1))
+                 for name in _impl_names("im2col")}
+        if torch is not None:
+            tx = torch.from_numpy(x.copy())
+            cands["torch"] = lambda: torch.nn.functional.unfold(tx, k, padding=p, stride=s)
+        _record(results, "im2col", label, _time(cands, cfg))
+
+
+def bench_col2im(cfg, torch, results):
+    for label, shape, out_ch, k, s, p in CONV_TRANSPOSES[cfg.size]:
+        n, _, h, w = shape
+        hout, wout = (h - 1) * s - 2 * p + k, (w - 1) * s - 2 * p + k
+        col = _randn(_rng(), (out_ch, k, k, n, h, w))
+        cands = {name: (lambda f=kernels.get("col2im", np, name): f(col, hout, wout, s, s, p, p, 1, 1))
+                 for name in _impl_names("col2im")}
+        if torch is not None:
+            tcol = torch.from_numpy(np.ascontiguousarray(col.reshape(out_ch * k * k, n, h * w).transpose(1, 0, 2)))
+            cands["torch"] = lambda: torch.nn.functional.fold(tcol, (hout, wout), k, padding=p, stride=s)
+        _record(results, "col2im", label, _time(cands, cfg))
+
+
+def bench_leaky_relu(cfg, torch, results):
+    for label, shape in ELEMENTWISE[cfg.size]:
+        rng = _rng()
+        x, gy = _randn(rng, shape), _randn(rng, shape)
+        fwd = {name: (lambda f=kernels.get("leaky_relu", np, name): f(x, 0.2)) for name in _impl_names("leaky_relu")}
+        bwd = {name: (lambda f=kernels.get("leaky_relu_grad", np, name): f(x, gy, 0.2))
+               for name in _impl_names("leaky_relu_grad")}
+        if torch is not None:
+            tx, tgy = torch.from_numpy(x.copy()), torch.from_numpy(gy.copy())
+            fwd["torch"] = lambda: torch.nn.functional.leaky_relu(tx, 0.2)
+            bwd["torch"] = lambda: torch.ops.aten.leaky_relu_backward(tgy, tx, 0.2, False)
+        _record(results, "leaky_relu", label, _time(fwd, cfg))
+        _record(results, "leaky_relu_grad", label, _time(bwd, cfg))
+
+
+def bench_batch_norm(cfg, torch, results):
+    for label, shape in BATCH_NORMS[cfg.size]:
+        rng = _rng()
+        c = shape[1]
+        x, gy = _randn(rng, shape) * np.float32(2) + np.float32(0.5), _randn(rng, shape)
+        gamma, beta = _randn(rng, c) * np.float32(0.1) + np.float32(1), _randn(rng, c) * np.float32(0.1)
+        _, mean, invstd = kernels.get("batch_norm_forward", np, "reference")(x, gamma, beta, 1e-5)
+        fwd = {name: (lambda f=kernels.get("batch_norm_forward", np, name): f(x, gamma, beta, 1e-5))
+               for name in _impl_names("batch_norm_forward")}
+        bwd = {name: (lambda f=kernels.get("batch_norm_backward", np, name): f(gy, x, mean, invstd, gamma))
+               for name in _impl_names("batch_norm_backward")}
+        if torch is not None:
+            t = {k: torch.from_numpy(v.copy()) for k, v in
+                 dict(x=x, gy=gy, gamma=gamma, beta=beta, mean=mean, invstd=invstd).items()}
+            fwd["torch"] = lambda: torch.native_batch_norm(t["x"], t["gamma"], t["beta"], None, None, True, 0.1, 1e-5)
+            bwd["torch"] = lambda: torch.ops.aten.native_batch_norm_backward(
+                t["gy"], t["x"], t["gamma"], None, None, t["mean"], t["invstd"], True, 1e-5, [True, True, True])
+        _record(results, "batch_norm_forward", label, _time(fwd, cfg))
+        _record(results, "batch_norm_backward", label, _time(bwd, cfg))
+
+
+def bench_adam(cfg, torch, results):
+    for label, n in ADAMS[cfg.size]:
+        rng = _rng()
+        p0, g = _randn(rng, n) * np.float32(0.02), _randn(rng, n) * np.float32(0.01)
+        cands = {}
+        for name in _impl_names("adam_update"):
+            fn = kernels.get("adam_update", np, name)
+            state = {"p": p0.copy(), "m": np.zeros_like(p0), "v": np.zeros_like(p0), "t": 0}
+
+            def step(fn=fn, s=state):
+                s["t"] += 1
+                fn(s["p"], g, s["m"], s["v"], 2e-4, 0.5, 0.999, 1e-8, 0.0, s["t"])
+            cands[name] = step
+        if torch is not None:
+            tp = torch.nn.Parameter(torch.from_numpy(p0.copy()))
+            tp.grad = torch.from_numpy(g.copy())
+            opt = torch.optim.Adam([tp], lr=2e-4, betas=(0.5, 0.999))
+            cands["torch"] = opt.step
+        _record(results, "adam_update", label, _time(cands, cfg))
+
+
+# -- ops through minigan.functional ------------------------------------------------------------------
+
+
+def _variants(primitives):
+    """Implementation names to pin for an op that uses ``primitives``, plus the registry default."""
+    names = sorted({n for p in primitives for n in _impl_names(p)})
+    return ["default"] + names
+
+
+def _op_candidates(primitives, make_call):
+    cands = {}
+    for variant in _variants(primitives):
+        call = make_call()
+
+        def run(call=call, variant=variant):
+            _pin(primitives, variant)
+            return call()
+        cands["minigan:" + variant] = run
+    return cands
+
+
+def _rename_reference(timings):
+    """Let ``_record`` compute speed-ups against the all-reference variant (and unpin everything)."""
+    _pin((), "default")
+    return {("reference" if k == "minigan:reference" else k): v for k, v in timings.items()}
+
+
+def _mg_leaf(a):
+    return mg.tensor(a.copy(), requires_grad=True)
+
+
+def bench_conv_ops(cfg, torch, results):
+    for label, shape, out_ch, k, s, p in CONVS[cfg.size]:
+        rng = _rng()
+        x, w = _randn(rng, shape), _randn(rng, (out_ch, shape[1], k, k)) * np.float32(0.02)
+        ho = (shape[2] + 2 * p - k) // s + 1
+        gy = _randn(rng, (shape[0], out_ch, ho, ho))
+        flops = 2.0 * shape[0] * out_ch * ho * ho * shape[1] * k * k  # one GEMM
+
+        def fwd_call():
+            mx, mw = _mg_leaf(x), _mg_leaf(w)
+            return lambda: F.conv2d(mx, mw, stride=s, padding=p)
+
+        def fwd_bwd_call():
+            mx, mw, mgy = _mg_leaf(x), _mg_leaf(w), mg.tensor(gy)
+
+            def run():
+                mx.grad = mw.grad = None
+                F.conv2d(mx, mw, stride=s, padding=p).backward(mgy)
+            return run
+        fwd = _op_candidates(("im2col", "col2im"), fwd_call)
+        both = _op_candidates(("im2col", "col2im"), fwd_bwd_call)
+        if torch is not None:
+            tx, tw = torch.from_numpy(x.copy()).requires_grad_(), torch.from_numpy(w.copy()).requires_grad_()
+            tgy = torch.from_numpy(gy.copy())
+            fwd["torch"] = lambda: torch.nn.functional.conv2d(tx, tw, stride=s, padding=p)
+
+            def torch_both():
+                tx.grad = tw.grad = None
+                torch.nn.functional.conv2d(tx, tw, stride=s, padding=p).backward(tgy)
+            both["torch"] = torch_both
+        _record(results, "conv2d forward", label, _rename_reference(_time(fwd, cfg)), flops)
+        _record(results, "conv2d forward+backward", label, _rename_reference(_time(both, cfg)), 3 * flops)
+
+
+def bench_conv_transpose_ops(cfg, torch, results):
+    for label, shape, out_ch, k, s, p in CONV_TRANSPOSES[cfg.size]:
+        rng = _rng()
+        x, w = _randn(rng, shape), _randn(rng, (shape[1], out_ch, k, k)) * np.float32(0.02)
+        ho = (shape[2] - 1) * s - 2 * p + k
+        gy = _randn(rng, (shape[0], out_ch, ho, ho))
+        flops = 2.0 * shape[0] * shape[2] * shape[3] * shape[1] * out_ch * k * k
+
+        def fwd_call():
+            mx, mw = _mg_leaf(x), _mg_leaf(w)
+            return lambda: F.conv_transpose2d(mx, mw, stride=s, padding=p)
+
+        def fwd_bwd_call():
+            mx, mw, mgy = _mg_leaf(x), _mg_leaf(w), mg.tensor(gy)
+
+            def run():
+                mx.grad = mw.grad = None
+                F.conv_transpose2d(mx, mw, stride=s, padding=p).backward(mgy)
+            return run
+        fwd = _op_candidates(("im2col", "col2im"), fwd_call)
+        both = _op_candidates(("im2col", "col2im"), fwd_bwd_call)
+        if torch is not None:
+            tx, tw = torch.from_numpy(x.copy()).requires_grad_(), torch.from_numpy(w.copy()).requires_grad_()
+            tgy = torch.from_numpy(gy.copy())
+            fwd["torch"] = lambda: torch.nn.functional.conv_transpose2d(tx, tw, stride=s, padding=p)
+
+            def torch_both():
+                tx.grad = tw.grad = None
+                torch.nn.functional.conv_transpose2d(tx, tw, stride=s, padding=p).backward(tgy)
+            both["torch"] = torch_both
+        _record(results, "conv_transpose2d forward", label, _rename_reference(_time(fwd, cfg)), flops)
+        _record(results, "conv_transpose2d forward+backward", label,
+                _rename_reference(_time(both, cfg)), 3 * flops)
+
+
+def bench_elementwise_ops(cfg, torch, results):
+    """leaky_relu and training-mode batch_norm through minigan.functional, forward + backward."""
+    for label, shape in ELEMENTWISE[cfg.size]:
+        rng = _rng()
+        x, gy = _randn(rng, shape), _randn(rng, shape)
+
+        def lrelu_call():
+            mx, mgy = _mg_leaf(x), mg.tensor(gy)
+
+            def run():
+                mx.grad = None
+                F.leaky_relu(mx, 0.2).backward(mgy)
+            return run
+        cands = _op_candidates(("leaky_relu", "leaky_relu_grad"), lrelu_call)
+        if torch is not None:
+            tx, tgy = torch.from_numpy(x.copy()).requires_grad_(), torch.from_numpy(gy.copy())
+
+            def torch_lrelu():
+                tx.grad = None
+                torch.nn.functional.leaky_relu(tx, 0.2).backward(tgy)
+            cands["torch"] = torch_lrelu
+        _record(results, "F.leaky_relu forward+backward", label, _rename_reference(_time(cands, cfg)))
+        c = shape[1]
+
+        def bn_call():
+            mx, mgy = _mg_leaf(x), mg.tensor(gy)
+            gamma, beta = _mg_leaf(np.ones(c, np.float32)), _mg_leaf(np.zeros(c, np.float32))
+            rm, rv = mg.zeros(c), mg.ones(c)
+
+            def run():
+                mx.grad = gamma.grad = beta.grad = None
+                F.batch_norm(mx, rm, rv, gamma, beta, training=True).backward(mgy)
+            return run
+        cands = _op_candidates(("batch_norm_forward", "batch_norm_backward"), bn_call)
+        if torch is not None:
+            tgamma = torch.ones(c, requires_grad=True)
+            tbeta = torch.zeros(c, requires_grad=True)
+            trm, trv = torch.zeros(c), torch.ones(c)
+
+            def torch_bn():
+                tx.grad = tgamma.grad = tbeta.grad = None
+                torch.nn.functional.batch_norm(tx, trm, trv, tgamma, tbeta, training=True).backward(tgy)
+            cands["torch"] = torch_bn
+        _record(results, "F.batch_norm forward+backward", label, _rename_reference(_time(cands, cfg)))
+
+
+BENCHES = (bench_im2col, bench_col2im, bench_leaky_relu, bench_batch_norm, bench_adam,
+           bench_conv_ops, bench_conv_transpose_ops, bench_elementwise_ops)
+
+
+class Settings(NamedTuple):
+    size: str = "full"  # "full": the W2/W3 shapes; "quick": tiny ones, for a smoke test
+    repeats: int = 20  # samples per implementation and case
+    rounds: int = 4  # interleaving rounds the samples are spread over
+    pause: float = SWITCH_PAUSE_S  # seconds of sleep before each block (see benchmarks.timing)
+
+
+def run(cfg=Settings(), torch=None, log=print):
+    """All kernel benchmarks; returns a list of rows (group, case, impl, median_s, ...)."""
+    results = []
+    for bench in BENCHES:
+        log(f"kernels: {bench.__name__[6:]}")
+        bench(cfg, torch, results)
+    return results
