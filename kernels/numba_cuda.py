@@ -22,7 +22,7 @@ PRIORITY = 10  # below the CUDA C kernels (20), above the reference (0)
 @cuda.jit
 def im2col_kernel(x, col, sh, sw, ph, pw, dh, dw):
     """col[ci, i, j, ni, oy, ox] = xpad[ni, ci, oy*sh + i*dh, ox*sw + j*dw]; one thread per col element."""
-    c, kh, kw, n, ho, wo = col.shape
+    kh, kw, n, ho, wo = col.shape[1:]
     h, w = x.shape[2], x.shape[3]
     index = cuda.grid(1)
     if index >= col.size:
@@ -52,8 +52,8 @@ def col2im_kernel(col, x, sh, sw, ph, pw, dh, dw):
     Pixel (iy, ix) is tap (i, j) of output (oy, ox) when iy + ph = oy*sh + i*dh and
     ix + pw = ox*sw + j*dw; no two threads write one address, so no atomics are needed.
     """
-    c, kh, kw, n, ho, wo = col.shape
-    h, w = x.shape[2], x.shape[3]
+    c, h, w = x.shape[1:]
+    kh, kw, ho, wo = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
     index = cuda.grid(1)
     if index >= x.size:
         return
@@ -146,7 +146,7 @@ def col2im(col, h, w, sh, sw, ph, pw, dh, dw):
     if not _native(col):
         return reference.col2im(col, h, w, sh, sw, ph, pw, dh, dw)
     xp = get_array_module(col)
-    c, kh, kw, n, ho, wo = col.shape
+    c, n = col.shape[0], col.shape[3]
     x = xp.empty((n, c, h, w), dtype=col.dtype)
     if x.size:
         col2im_kernel[_blocks(x.size), THREADS, _stream(col)](_device(col), _device(x), sh, sw, ph, pw, dh, dw)

@@ -29,7 +29,7 @@ def cuda_unavailable_reason():
     cupy = _import_cupy()
     if cupy is None:
         return (f"CuPy could not be imported ({type(_cupy_error).__name__}: {_cupy_error}); install the GPU "
-                "extra: pip install 'minigan[gpu]' (CUDA 12), or cupy-cuda13x and 'numba-cuda[cu13]' for CUDA 13")
+                "extra: pip install 'minigan[gpu]' (CUDA 12), or 'cupy-cuda13x[ctk]' and 'numba-cuda[cu13]' for CUDA 13")
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:

@@ -18,7 +18,8 @@ NUMBA_KERNELS = ("im2col_kernel", "col2im_kernel", "leaky_relu_kernel", "leaky_r
 
 def _nvrtc_compile(source_text, filename, name_expressions, arch):
     """PTX and lowered names for ``name_expressions``, or an AssertionError carrying NVRTC's log."""
-    nvrtc = pytest.importorskip("cuda.bindings.nvrtc", reason="cuda-bindings is not installed: pip install 'minigan[test]'")
+    nvrtc = pytest.importorskip("cuda.bindings.nvrtc",
+                                reason="cuda-bindings is not installed: pip install 'minigan[test,gpu-check]'")
 
     def check(result):
         err, *values = result
@@ -47,7 +48,7 @@ def _nvrtc_compile(source_text, filename, name_expressions, arch):
 
 
 def _cuda_c():
-    pytest.importorskip("cupy", reason="CuPy is not installed: pip install 'minigan[test]'")
+    pytest.importorskip("cupy", reason="CuPy is not installed: pip install 'minigan[test,gpu-check]'")
     from minigan.kernels import cuda_c
     return cuda_c
 
@@ -95,7 +96,7 @@ def _numba_signatures():
 def _numba_cuda():
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         pytest.skip("the Numba CUDA simulator is on in this process, and it compiles nothing")
-    pytest.importorskip("numba_cuda", reason="numba-cuda is not installed: pip install 'minigan[test]'")
+    pytest.importorskip("numba_cuda", reason="numba-cuda is not installed: pip install 'minigan[test,gpu-check]'")
     from minigan.kernels import numba_cuda
     return numba_cuda
 

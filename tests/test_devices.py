@@ -87,7 +87,7 @@ def test_device_index_must_exist(cupy_as):
 
 @needs_no_gpu
 def test_with_cupy_installed_and_no_gpu_every_way_to_ask_for_cuda_fails_clearly():
-    pytest.importorskip("cupy", reason="CuPy is not installed: pip install 'minigan[test]'")
+    pytest.importorskip("cupy", reason="CuPy is not installed: pip install 'minigan[test,gpu-check]'")
     reason = mg.cuda.unavailable_reason()
     assert "CuPy could not be imported" not in reason  # CuPy itself imports on a machine without a GPU
     t = mg.tensor([1.0, 2.0])

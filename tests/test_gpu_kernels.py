@@ -13,8 +13,9 @@ import kernel_cases
 import minigan
 from minigan import kernels
 
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not minigan.cuda.is_available(),
-                                                  reason="no CUDA GPU here (CuPy, a driver and a device are all needed)")]
+pytestmark = [pytest.mark.gpu,
+              pytest.mark.skipif(not minigan.cuda.is_available(),
+                                 reason="no CUDA GPU here (CuPy, a driver and a device are all needed)")]
 
 
 def _cuda_implementations():

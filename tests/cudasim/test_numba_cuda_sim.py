@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import kernel_cases
 
-pytest.importorskip("numba.cuda", reason="numba-cuda is not installed: pip install 'minigan[test]'")
+pytest.importorskip("numba.cuda", reason="numba-cuda is not installed: pip install 'minigan[test,gpu-check]'")
 
 from numba import config  # noqa: E402
 
