@@ -343,8 +343,8 @@ BENCHES = (bench_im2col, bench_col2im, bench_leaky_relu, bench_batch_norm, bench
 
 class Settings(NamedTuple):
     size: str = "full"  # "full": the W2/W3 shapes; "quick": tiny ones, for a smoke test
-    repeats: int = 20  # samples per implementation and case
-    rounds: int = 4  # interleaving rounds the samples are spread over
+    repeats: int = 10  # samples per implementation and case
+    rounds: int = 2  # interleaving rounds the samples are spread over
     pause: float = SWITCH_PAUSE_S  # seconds of sleep before each block (see benchmarks.timing)
 
 

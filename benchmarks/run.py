@@ -29,7 +29,7 @@ def _parser():
                    help="comma-separated workloads to run end to end (default: W1,W2,W3; empty: none)")
     p.add_argument("--kernels-only", action="store_true", help="only the kernel benchmarks")
     p.add_argument("--no-kernels", action="store_true", help="skip the kernel benchmarks")
-    p.add_argument("--repeats", type=int, help="timed samples per candidate (default: per workload, 20 for kernels)")
+    p.add_argument("--repeats", type=int, help="timed samples per candidate (default: per workload, 10 for kernels)")
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes and 2 samples: a smoke test of the harness, not a measurement")
     p.add_argument("--batch", type=int, help="batch size of the workloads (default 128; --quick: tiny)")
@@ -82,8 +82,10 @@ def run_workloads(names, args, torch, log):
         if "torch" in timings:
             row["ratio"] = timings["minigan"]["median_s"] / timings["torch"]["median_s"]
         rows.append(row)
-        log("  minigan %.1f ms%s" % (timings["minigan"]["median_s"] * 1e3, "" if torch is None else
-                                     ", torch %.1f ms, ratio %.2f" % (timings["torch"]["median_s"] * 1e3, row["ratio"])))
+        line = f"  minigan {timings['minigan']['median_s'] * 1e3:.1f} ms"
+        if torch is not None:
+            line += f", torch {timings['torch']['median_s'] * 1e3:.1f} ms, ratio {row['ratio']:.2f}"
+        log(line)
     return rows
 
 
@@ -129,7 +131,7 @@ def main(argv=None):
     }
     if not args.no_kernels:
         cfg = (kernel_bench.Settings("quick", args.repeats or 2, 1, 0.02) if args.quick else
-               kernel_bench.Settings("full", args.repeats or 20, min(4, args.repeats or 4)))
+               kernel_bench.Settings("full", args.repeats or 10, min(2, args.repeats or 2)))
         result["kernels"] = kernel_bench.run(cfg, torch=torch, log=log)
     if names:
         result["workloads"] = run_workloads(names, args, torch, log)

@@ -9,12 +9,11 @@ registry-wide tests/test_kernels.py).
 
 All are compiled with ``cache=True`` (the machine code is kept in ``__pycache__``, so only the first
 run on a machine pays the compile time) and without fastmath, so rounding follows IEEE like NumPy.
-Each has a serial and a ``parallel=True`` variant; which one a primitive registers, and with which
-priority, is what benchmarks/README.md measured on the W2/W3 shapes. Numba is optional: without it
-this module fails to import, and the registry keeps the references.
+They are serial: NumPy's OpenBLAS owns the cores during the GEMMs, and parallel variants measured
+slower on a loaded 2-core machine (benchmarks/README.md). Each is registered above the reference
+because it measured faster on the W2/W3 shapes there. Numba is optional: without it this module fails
+to import, and the registry keeps the references.
 """
-import math
-
 import numba
 import numpy as np
 
