@@ -59,14 +59,14 @@ class SampleGrid:
                 frames.append(_read_picture(frame_path))
                 captions.append(f"iteration {it}")
         if frames:
-            io.save_gif(os.path.join(self.out_dir, "progress.gif"), frames, captions=captions,
-                        scale=2 if self.kind == "images" else 1)
+            io.save_gif(os.path.join(self.out_dir, "progress.gif"), frames, captions=captions)
 
     def draw(self, trainer, iteration):
         samples = trainer.sample(self.z, self.labels)
         path = os.path.join(self.folder, SAMPLE_NAME.format(iteration))
         if self.kind == "images":
-            io.save_image_grid(path, samples, nrow=self.nrow)
+            # Small images (MNIST's 28x28) are drawn at twice their size so the digits can be read.
+            io.save_image_grid(path, samples, nrow=self.nrow, scale=2 if samples.shape[-1] <= 32 else 1)
         else:
             io.plot_points(path, samples, modes=self.modes, std=self.std, title=f"iteration {iteration}")
         return path

@@ -13,6 +13,7 @@ generator, the loader's position and shuffling generator, the iteration) is in `
 run that is stopped and resumed produces exactly the numbers of a run that never stopped.
 """
 import contextlib
+import copy
 import dataclasses
 import math
 import time
@@ -120,8 +121,9 @@ def make_optimizer(name, params, lr, betas):
 class Trainer:
     """Trains ``generator`` against ``discriminator`` on batches from ``loader`` (a minigan DataLoader).
 
-    ``config`` is a resolved ``TrainConfig``; ``callbacks`` objects with any of ``on_train_begin``,
-    ``on_iteration_end(trainer, logs)``, ``on_train_end`` and ``on_checkpoint`` (see callbacks.py).
+    ``config`` is a resolved ``TrainConfig``; ``callbacks`` are objects with any of
+    ``on_train_begin(trainer)``, ``on_iteration_end(trainer, logs)`` and ``on_train_end(trainer)``
+    (see callbacks.py).
     """
 
     def __init__(self, config, generator, discriminator, loader, callbacks=()):
@@ -247,7 +249,6 @@ class Trainer:
             return self.G
         if not hasattr(self, "_ema_model"):
             # The same architecture, built by a deep copy of G, then given the averaged weights.
-            import copy
             self._ema_model = copy.deepcopy(self.G)
         self._ema_model.load_state_dict(self.ema.state_dict())
         return self._ema_model
