@@ -7,5 +7,5 @@ Python (``minigan bench``). Results go to benchmarks/results/ as JSON and markdo
 
 def main(argv=None):
     """Run the benchmark suite with command-line arguments ``argv``; returns the exit status."""
-    from benchmarks.run import main as run_main
+    from .run import main as run_main
     return run_main(argv)

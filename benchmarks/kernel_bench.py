@@ -16,7 +16,7 @@ import minigan as mg
 import minigan.functional as F
 from minigan import kernels
 
-from benchmarks.timing import SWITCH_PAUSE_S, auto_block, interleaved
+from .timing import SWITCH_PAUSE_S, auto_block, interleaved
 
 # (label, x shape, kernel, stride, padding): the convolutions of W2 and W3 worth timing.
 CONVS = {

@@ -16,7 +16,9 @@ import resource
 import subprocess
 import sys
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The folder that holds the top-level package (the repository root for ``benchmarks``), for the child's
+# import path; relative imports keep this package importable under another name as well.
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * len(__package__.split("."))))
 
 
 def _peak_mb():
@@ -34,7 +36,7 @@ def _peak_mb():
 
 def peak_rss(workload, framework, batch, iterations=3, threads=2, timeout=900):
     """Run ``workload`` in a fresh process; returns its report (peak_mb, baseline_mb, ...)."""
-    command = [sys.executable, "-m", "benchmarks.memory", workload, framework, "--batch", str(batch),
+    command = [sys.executable, "-m", f"{__package__}.memory", workload, framework, "--batch", str(batch),
                "--iterations", str(iterations), "--threads", str(threads)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO_ROOT, os.environ.get("PYTHONPATH")])))
     done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
@@ -52,7 +54,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
-    from benchmarks import machine, workloads
+    from . import machine, workloads
     machine.set_blas_threads(args.threads)
     if args.framework == "torch":
         import torch

@@ -5,8 +5,7 @@ time lands in the ``tottime`` of the Python function whose line holds it. To mea
 instrumented run traces the lines of minigan's own source files (``sys.settrace``) and times every
 line that multiplies matrices (``@``, ``.dot(``, ``matmul(``), from the moment the line starts to the
 moment the next line of the same function starts. Tracing slows the Python around those lines, not
-the BLAS call inside them, so the GEMM seconds it reports are close to the real ones; the GEMM share
-is those seconds over the median time of untraced iterations.
+the BLAS call inside them, so the GEMM seconds it reports are close to the real ones.
 """
 import cProfile
 import io
@@ -80,30 +79,34 @@ class GemmTracer:
         sys.settrace(None)
 
 
-def gemm_share(step, iterations=3, untraced=5):
-    """GEMM seconds per iteration (traced) over the median untraced iteration time."""
-    times = []
-    for _ in range(untraced):
+def gemm_share(step, iterations=3):
+    """The share of an iteration spent in GEMM lines, and the seconds both ways.
+
+    Untraced and traced iterations alternate, so both see the same load. The share is taken within
+    each traced iteration (its GEMM seconds over its own wall time, which tracing inflates a little on
+    the Python side, so the share is slightly understated); the seconds are that share of the median
+    untraced iteration.
+    """
+    untraced, shares, lines = [], [], {}
+    for _ in range(iterations):
         t0 = time.perf_counter()
         step()
-        times.append(time.perf_counter() - t0)
-    iteration = statistics.median(times)
-    per_iteration = []
-    lines = {}
-    for _ in range(iterations):
+        untraced.append(time.perf_counter() - t0)
         with GemmTracer() as tracer:
+            t0 = time.perf_counter()
             step()
-        per_iteration.append(tracer.seconds)
+            traced = time.perf_counter() - t0
+        shares.append(tracer.seconds / traced)
         for key, (calls, seconds) in tracer.by_line.items():
             entry = lines.setdefault(key, [0, 0.0])
             entry[0] += calls
             entry[1] += seconds
-    gemm = statistics.median(per_iteration)
+    iteration, share = statistics.median(untraced), statistics.median(shares)
     return {
         "iteration_s": iteration,
-        "gemm_s": gemm,
-        "gemm_share": gemm / iteration if iteration > 0 else None,
-        "other_s": iteration - gemm,
+        "gemm_share": share,
+        "gemm_s": share * iteration,
+        "other_s": (1 - share) * iteration,
         "gemm_calls_per_iteration": tracer.calls,
         "gemm_by_line": {k: {"calls": c // iterations, "seconds": s / iterations}
                          for k, (c, s) in sorted(lines.items(), key=lambda kv: -kv[1][1])},

@@ -59,9 +59,9 @@ def kernel_lines(rows):
 def profile_lines(profile):
     g = profile["gemm"]
     lines = [f"One {profile['workload']} iteration of minigan, batch {profile['batch']}: median "
-             f"{_ms(g['iteration_s'])} ms untraced, of which GEMM {_ms(g['gemm_s'])} ms "
-             f"(**{g['gemm_share']:.0%}**, {g['gemm_calls_per_iteration']} matrix products) and everything else "
-             f"{_ms(g['other_s'])} ms.", "",
+             f"{_ms(g['iteration_s'])} ms untraced; GEMM **{g['gemm_share']:.0%}** of it "
+             f"({_ms(g['gemm_s'])} ms, {g['gemm_calls_per_iteration']} matrix products), everything else "
+             f"{_ms(g['other_s'])} ms. Seconds per GEMM line, in traced iterations:", "",
              "| GEMM line | calls | ms per iteration |", "|---|---|---|"]
     for where, e in g["gemm_by_line"].items():
         lines.append(f"| {where} | {e['calls']} | {_ms(e['seconds'])} |")

@@ -9,8 +9,8 @@ import shlex
 import sys
 import time
 
-from benchmarks import kernel_bench, machine, memory, profiling, report, workloads
-from benchmarks.timing import SWITCH_PAUSE_S, interleaved
+from . import kernel_bench, machine, memory, profiling, report, workloads
+from .timing import SWITCH_PAUSE_S, interleaved
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -105,7 +105,7 @@ def run_profile(name, args, log):
     log(f"profile: {name} minigan, batch {batch}")
     w = workloads.make(name, "minigan", batch)
     w.step()
-    gemm = profiling.gemm_share(w.step, iterations=1 if args.quick else 3, untraced=2 if args.quick else 5)
+    gemm = profiling.gemm_share(w.step, iterations=1 if args.quick else 5)
     return {"workload": name, "batch": batch, "gemm": gemm, "cprofile": profiling.cprofile(w.step)}
 
 
