@@ -9,10 +9,13 @@ registry-wide tests/test_kernels.py).
 
 All are compiled with ``cache=True`` (the machine code is kept in ``__pycache__``, so only the first
 run on a machine pays the compile time) and without fastmath, so rounding follows IEEE like NumPy.
-They are serial: NumPy's OpenBLAS owns the cores during the GEMMs, and parallel variants measured
-slower on a loaded 2-core machine (benchmarks/README.md). Each is registered above the reference
-because it measured faster on the W2/W3 shapes there. Numba is optional: without it this module fails
-to import, and the registry keeps the references.
+Each kernel comes serial (``numba_cpu``) and, where the work splits into independent pieces,
+parallel (``numba_cpu_parallel``, ``prange`` over those pieces, with Numba's thread count: the
+benchmark sets it to BLAS's). Both share one loop body per piece, and every output element is
+computed by the same operations in the same order in both, so they agree bit for bit. Between the
+GEMMs, which BLAS runs on every core, a serial kernel leaves all but one core idle. Priorities follow
+measurements on W2/W3 shapes (benchmarks/README.md, and ``_PARALLEL_PRIORITY``). Numba is optional:
+without it this module fails to import, and the registry keeps the references.
 """
 import numba
 import numpy as np
@@ -25,6 +28,14 @@ from minigan.kernels.reference import conv_output_size
 # removes the per-element zero test that otherwise keeps LLVM from vectorising any loop that divides
 # (measured: the Adam loop ran 8x faster with it).
 _JIT = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
+_PJIT = dict(_JIT, parallel=True)
+
+# The parallel kernels rank below the serial ones (10): measured at 2 threads on this 2-core machine
+# while another process kept one core busy, they ran slower (a parallel region waits for its slowest
+# thread, and a thread that finds no free core stalls the region; OpenBLAS's workers also spin for a
+# while after every GEMM). ``MINIGAN_KERNELS=im2col=numba_cpu_parallel,...`` or ``kernels.prefer``
+# selects them; benchmarks/README.md has the figures.
+_PARALLEL_PRIORITY = 5
 
 
 # -- leaky_relu --------------------------------------------------------------------------------------
@@ -37,13 +48,30 @@ def _leaky_relu_loop(x, slope, y):
         y[k] = v if v > 0 else v * slope
 
 
+@numba.njit(**_PJIT)
+def _leaky_relu_parallel_loop(x, slope, y):
+    for k in numba.prange(x.size):
+        v = x[k]
+        y[k] = v if v > 0 else v * slope
+
+
+def _leaky_relu(loop, x, slope):
+    x = np.ascontiguousarray(x)
+    y = np.empty_like(x)
+    loop(x.reshape(-1), x.dtype.type(slope), y.reshape(-1))
+    return y
+
+
 @register("leaky_relu", "numba_cpu", devices=("cpu",), priority=10)
 def leaky_relu(x, slope):
     """y = x if x > 0 else slope * x, in one pass (the reference makes three)."""
-    x = np.ascontiguousarray(x)
-    y = np.empty_like(x)
-    _leaky_relu_loop(x.reshape(-1), x.dtype.type(slope), y.reshape(-1))
-    return y
+    return _leaky_relu(_leaky_relu_loop, x, slope)
+
+
+@register("leaky_relu", "numba_cpu_parallel", devices=("cpu",), priority=_PARALLEL_PRIORITY)
+def leaky_relu_parallel(x, slope):
+    """``leaky_relu`` with the elements split among Numba's threads."""
+    return _leaky_relu(_leaky_relu_parallel_loop, x, slope)
 
 
 @numba.njit(**_JIT)
@@ -53,13 +81,30 @@ def _leaky_relu_grad_loop(x, gy, slope, gx):
         gx[k] = g if x[k] > 0 else g * slope
 
 
+@numba.njit(**_PJIT)
+def _leaky_relu_grad_parallel_loop(x, gy, slope, gx):
+    for k in numba.prange(x.size):
+        g = gy[k]
+        gx[k] = g if x[k] > 0 else g * slope
+
+
+def _leaky_relu_grad(loop, x, gy, slope):
+    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
+    gx = np.empty_like(gy)
+    loop(x.reshape(-1), gy.reshape(-1), gy.dtype.type(slope), gx.reshape(-1))
+    return gx
+
+
 @register("leaky_relu_grad", "numba_cpu", devices=("cpu",), priority=10)
 def leaky_relu_grad(x, gy, slope):
     """gx = gy if x > 0 else slope * gy, in one pass."""
-    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
-    gx = np.empty_like(gy)
-    _leaky_relu_grad_loop(x.reshape(-1), gy.reshape(-1), gy.dtype.type(slope), gx.reshape(-1))
-    return gx
+    return _leaky_relu_grad(_leaky_relu_grad_loop, x, gy, slope)
+
+
+@register("leaky_relu_grad", "numba_cpu_parallel", devices=("cpu",), priority=_PARALLEL_PRIORITY)
+def leaky_relu_grad_parallel(x, gy, slope):
+    """``leaky_relu_grad`` with the elements split among Numba's threads."""
+    return _leaky_relu_grad(_leaky_relu_grad_parallel_loop, x, gy, slope)
 
 
 # -- im2col / col2im ---------------------------------------------------------------------------------
@@ -79,80 +124,124 @@ def _valid_range(size, out, offset, stride):
 
 
 @numba.njit(**_JIT)
+def _im2col_tap(src, dst, t, n, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw):
+    """col[ci, i, j] for the t-th kernel tap (ci, i, j): a contiguous block of N Ho Wo values."""
+    ci, i, j = t // (kh * kw), (t // kw) % kh, t % kw
+    zero = dst.dtype.type(0)
+    lo, hi = _valid_range(w, wo, j * dw - pw, sw)
+    q = t * n * ho * wo  # the block is written in memory order; the x[:, ci] planes it reads stay in cache
+    for b in range(n):
+        plane = (b * c + ci) * h * w
+        for oy in range(ho):
+            y = oy * sh + i * dh - ph
+            if 0 <= y < h:
+                row = plane + y * w + j * dw - pw  # x index of ox = 0 (maybe in the padding)
+                for ox in range(lo):
+                    dst[q + ox] = zero
+                for ox in range(lo, hi):
+                    dst[np.uint64(q + ox)] = src[np.uint64(row + ox * sw)]
+                for ox in range(hi, wo):
+                    dst[q + ox] = zero
+            else:
+                for ox in range(wo):
+                    dst[q + ox] = zero
+            q += wo
+
+
+@numba.njit(**_JIT)
 def _im2col_loop(x, col, kh, kw, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
-    ho, wo = col.shape[4], col.shape[5]
     src, dst = x.reshape(-1), col.reshape(-1)
-    zero = col.dtype.type(0)
-    q = 0  # col is written in memory order; the x[:, ci] planes it reads stay in cache
-    for ci in range(c):
-        for i in range(kh):
-            for j in range(kw):
-                lo, hi = _valid_range(w, wo, j * dw - pw, sw)
-                for b in range(n):
-                    plane = (b * c + ci) * h * w
-                    for oy in range(ho):
-                        y = oy * sh + i * dh - ph
-                        if 0 <= y < h:
-                            row = plane + y * w + j * dw - pw  # x index of ox = 0 (maybe in the padding)
-                            for ox in range(lo):
-                                dst[q + ox] = zero
-                            for ox in range(lo, hi):
-                                dst[np.uint64(q + ox)] = src[np.uint64(row + ox * sw)]
-                            for ox in range(hi, wo):
-                                dst[q + ox] = zero
-                        else:
-                            for ox in range(wo):
-                                dst[q + ox] = zero
-                        q += wo
+    for t in range(c * kh * kw):
+        _im2col_tap(src, dst, t, n, c, h, w, col.shape[4], col.shape[5], kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+@numba.njit(**_PJIT)
+def _im2col_parallel_loop(x, col, kh, kw, sh, sw, ph, pw, dh, dw):
+    n, c, h, w = x.shape
+    src, dst = x.reshape(-1), col.reshape(-1)
+    for t in numba.prange(c * kh * kw):
+        _im2col_tap(src, dst, t, n, c, h, w, col.shape[4], col.shape[5], kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+def _im2col(loop, x, kh, kw, sh, sw, ph, pw, dh, dw):
+    n, c, h, w = x.shape
+    ho, wo = conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
+    col = np.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
+    loop(np.ascontiguousarray(x), col, kh, kw, sh, sw, ph, pw, dh, dw)
+    return col
 
 
 @register("im2col", "numba_cpu", devices=("cpu",), priority=10)
 def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
     """Patches of x (N, C, H, W) as col (C, kh, kw, N, Ho, Wo), written directly (no padded copy)."""
-    n, c, h, w = x.shape
-    ho, wo = conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
-    col = np.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
-    _im2col_loop(np.ascontiguousarray(x), col, kh, kw, sh, sw, ph, pw, dh, dw)
-    return col
+    return _im2col(_im2col_loop, x, kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+@register("im2col", "numba_cpu_parallel", devices=("cpu",), priority=_PARALLEL_PRIORITY)
+def im2col_parallel(x, kh, kw, sh, sw, ph, pw, dh, dw):
+    """``im2col`` with the kernel taps (C kh kw blocks of col) split among Numba's threads."""
+    return _im2col(_im2col_parallel_loop, x, kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+@numba.njit(**_JIT)
+def _col2im_plane(src, dst, t, n, c, h, w, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw):
+    """x[b, ci] for t = ci N + b: the sum of its kh kw patches from col[ci, :, :, b].
+
+    The plane (h w values) stays in cache while the patches, Ho Wo contiguous values each, are added
+    in the reference's order (i, then j), so every sum rounds as the reference's does.
+    """
+    ci, b = t // n, t % n
+    plane = (b * c + ci) * h * w
+    zero = dst.dtype.type(0)
+    for k in range(h * w):
+        dst[plane + k] = zero
+    for i in range(kh):
+        for j in range(kw):
+            lo, hi = _valid_range(w, wo, j * dw - pw, sw)
+            q = (((ci * kh + i) * kw + j) * n + b) * ho * wo
+            for oy in range(ho):
+                y = oy * sh + i * dh - ph
+                if 0 <= y < h:
+                    row = plane + y * w + j * dw - pw
+                    for ox in range(lo, hi):
+                        dst[np.uint64(row + ox * sw)] += src[np.uint64(q + ox)]
+                q += wo
 
 
 @numba.njit(**_JIT)
 def _col2im_loop(col, x, sh, sw, ph, pw, dh, dw):
     c, kh, kw, n, ho, wo = col.shape
-    h, w = x.shape[2], x.shape[3]
     src, dst = col.reshape(-1), x.reshape(-1)
-    zero = x.dtype.type(0)
-    # col is read once, in memory order. Channel ci of every image (x[:, ci], N h w values, 100 KB
-    # for W2) receives contributions only from col[ci], and stays in cache while its kh * kw patches
-    # are added. Offsets are added in the reference's order (i, then j), so the sums round the same.
-    q = 0
-    for ci in range(c):
-        for b in range(n):
-            plane = (b * c + ci) * h * w
-            for k in range(h * w):
-                dst[plane + k] = zero
-        for i in range(kh):
-            for j in range(kw):
-                lo, hi = _valid_range(w, wo, j * dw - pw, sw)
-                for b in range(n):
-                    plane = (b * c + ci) * h * w
-                    for oy in range(ho):
-                        y = oy * sh + i * dh - ph
-                        if 0 <= y < h:
-                            row = plane + y * w + j * dw - pw
-                            for ox in range(lo, hi):
-                                dst[np.uint64(row + ox * sw)] += src[np.uint64(q + ox)]
-                        q += wo
+    for t in range(c * n):
+        _col2im_plane(src, dst, t, n, c, x.shape[2], x.shape[3], kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
+
+
+@numba.njit(**_PJIT)
+def _col2im_parallel_loop(col, x, sh, sw, ph, pw, dh, dw):
+    c, kh, kw, n, ho, wo = col.shape
+    src, dst = col.reshape(-1), x.reshape(-1)
+    for t in numba.prange(c * n):
+        _col2im_plane(src, dst, t, n, c, x.shape[2], x.shape[3], kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
+
+
+def _col2im(loop, col, h, w, sh, sw, ph, pw, dh, dw):
+    c, kh, kw, n, ho, wo = col.shape
+    x = np.empty((n, c, h, w), dtype=col.dtype)
+    loop(np.ascontiguousarray(col), x, sh, sw, ph, pw, dh, dw)
+    return x
 
 
 @register("col2im", "numba_cpu", devices=("cpu",), priority=10)
 def col2im(col, h, w, sh, sw, ph, pw, dh, dw):
     """The adjoint of im2col, into a C-contiguous x (N, C, h, w); padding rows are never stored."""
-    c, kh, kw, n, ho, wo = col.shape
-    x = np.empty((n, c, h, w), dtype=col.dtype)
-    _col2im_loop(np.ascontiguousarray(col), x, sh, sw, ph, pw, dh, dw)
-    return x
+    return _col2im(_col2im_loop, col, h, w, sh, sw, ph, pw, dh, dw)
+
+
+@register("col2im", "numba_cpu_parallel", devices=("cpu",), priority=_PARALLEL_PRIORITY)
+def col2im_parallel(col, h, w, sh, sw, ph, pw, dh, dw):
+    """``col2im`` with the image planes (N C of them, each summed by one thread) split among threads."""
+    return _col2im(_col2im_parallel_loop, col, h, w, sh, sw, ph, pw, dh, dw)
 
 
 # -- batch normalisation -----------------------------------------------------------------------------
@@ -181,44 +270,116 @@ def _per_channel_sum(sums, c, l):
     return out
 
 
+# The passes below take a range [q0, q1) of features: the serial kernels run each over all of them,
+# the parallel ones split the features into blocks, one block per task, so no two threads ever add
+# into the same sum and each sum is taken in the serial order.
+
+
+@numba.njit(**_JIT)
+def _sum_rows(xs, q0, q1, sums):
+    for b in range(xs.shape[0]):
+        for q in range(q0, q1):
+            sums[q] += xs[b, q]
+
+
+@numba.njit(**_JIT)
+def _sum_squared_deviations(xs, mu_f, q0, q1, sums):
+    for b in range(xs.shape[0]):
+        for q in range(q0, q1):
+            d = xs[b, q] - mu_f[q]
+            sums[q] += d * d
+
+
+@numba.njit(**_JIT)
+def _normalise(xs, m_f, scale_f, shift_f, q0, q1, ys):
+    # y = (x - mean) * (invstd gamma) + beta in x's dtype, the reference's operations and rounding.
+    for b in range(xs.shape[0]):
+        for q in range(q0, q1):
+            ys[b, q] = (xs[b, q] - m_f[q]) * scale_f[q] + shift_f[q]
+
+
+@numba.njit(**_JIT)
+def _sum_gradients(gys, xs, mu_f, q0, q1, sum_gy, sum_gy_centred):
+    for b in range(xs.shape[0]):
+        for q in range(q0, q1):
+            g = np.float64(gys[b, q])
+            sum_gy[q] += g
+            sum_gy_centred[q] += g * (xs[b, q] - mu_f[q])
+
+
+@numba.njit(**_JIT)
+def _input_gradient(gys, xs, mu_f, inv_f, mean_gy_f, mean_gg_f, scale_f, q0, q1, gxs):
+    # gx = gamma invstd (gy - (gbeta + xhat ggamma) / M), the reference's closed form
+    for b in range(xs.shape[0]):
+        for q in range(q0, q1):
+            xhat = (xs[b, q] - mu_f[q]) * inv_f[q]
+            gxs[b, q] = (gys[b, q] - (mean_gy_f[q] + xhat * mean_gg_f[q])) * scale_f[q]
+
+
+@numba.njit(**_JIT)
+def _feature_blocks(f):
+    """How many blocks of features the parallel passes split f features into (>= 256 features each)."""
+    return max(1, min(64, f // 256))
+
+
 @numba.njit(**_JIT)
 def _batch_norm_forward_loop(x, gamma, beta, eps, y, mean, invstd):
     n, c, l = x.shape
     f, count = c * l, n * l
     xs, ys = x.reshape(n, f), y.reshape(n, f)
     sums = np.zeros(f)
-    for b in range(n):
-        for q in range(f):
-            sums[q] += xs[b, q]
+    _sum_rows(xs, 0, f, sums)
     mu = _per_channel_sum(sums, c, l) / count
     mu_f = _per_feature(mu, l)
     sums[:] = 0.0
-    for b in range(n):
-        for q in range(f):
-            d = xs[b, q] - mu_f[q]
-            sums[q] += d * d
+    _sum_squared_deviations(xs, mu_f, 0, f, sums)
     inv = 1.0 / np.sqrt(_per_channel_sum(sums, c, l) / count + eps)
     mean[:] = mu
     invstd[:] = inv
-    # y = (x - mean) * (invstd gamma) + beta in x's dtype, the reference's operations and rounding.
-    m_f = _per_feature(mean, l)
-    scale_f = _per_feature(invstd * gamma, l)
-    shift_f = _per_feature(beta, l)
-    for b in range(n):
-        for q in range(f):
-            ys[b, q] = (xs[b, q] - m_f[q]) * scale_f[q] + shift_f[q]
+    _normalise(xs, _per_feature(mean, l), _per_feature(invstd * gamma, l), _per_feature(beta, l), 0, f, ys)
+
+
+@numba.njit(**_PJIT)
+def _batch_norm_forward_parallel_loop(x, gamma, beta, eps, y, mean, invstd):
+    n, c, l = x.shape
+    f, count = c * l, n * l
+    xs, ys = x.reshape(n, f), y.reshape(n, f)
+    blocks = _feature_blocks(f)
+    sums = np.zeros(f)
+    for k in numba.prange(blocks):
+        _sum_rows(xs, k * f // blocks, (k + 1) * f // blocks, sums)
+    mu = _per_channel_sum(sums, c, l) / count
+    mu_f = _per_feature(mu, l)
+    sums[:] = 0.0
+    for k in numba.prange(blocks):
+        _sum_squared_deviations(xs, mu_f, k * f // blocks, (k + 1) * f // blocks, sums)
+    inv = 1.0 / np.sqrt(_per_channel_sum(sums, c, l) / count + eps)
+    mean[:] = mu
+    invstd[:] = inv
+    m_f, scale_f, shift_f = _per_feature(mean, l), _per_feature(invstd * gamma, l), _per_feature(beta, l)
+    for k in numba.prange(blocks):
+        _normalise(xs, m_f, scale_f, shift_f, k * f // blocks, (k + 1) * f // blocks, ys)
+
+
+def _batch_norm_forward(loop, x, gamma, beta, eps):
+    x = np.ascontiguousarray(x)
+    c = x.shape[1]
+    y = np.empty_like(x)
+    mean, invstd = np.empty(c, dtype=x.dtype), np.empty(c, dtype=x.dtype)
+    loop(x, gamma.astype(x.dtype, copy=False), beta.astype(x.dtype, copy=False), float(eps), y, mean, invstd)
+    return y, mean, invstd
 
 
 @register("batch_norm_forward", "numba_cpu", devices=("cpu",), priority=10)
 def batch_norm_forward(x, gamma, beta, eps):
     """Training-mode batch norm of x (N, C, L): (y, mean, invstd), as ``reference.batch_norm_forward``."""
-    x = np.ascontiguousarray(x)
-    c = x.shape[1]
-    y = np.empty_like(x)
-    mean, invstd = np.empty(c, dtype=x.dtype), np.empty(c, dtype=x.dtype)
-    _batch_norm_forward_loop(x, gamma.astype(x.dtype, copy=False), beta.astype(x.dtype, copy=False),
-                             float(eps), y, mean, invstd)
-    return y, mean, invstd
+    return _batch_norm_forward(_batch_norm_forward_loop, x, gamma, beta, eps)
+
+
+@register("batch_norm_forward", "numba_cpu_parallel", devices=("cpu",), priority=_PARALLEL_PRIORITY)
+def batch_norm_forward_parallel(x, gamma, beta, eps):
+    """``batch_norm_forward`` with the features split among Numba's threads."""
+    return _batch_norm_forward(_batch_norm_forward_parallel_loop, x, gamma, beta, eps)
 
 
 @numba.njit(**_JIT)
@@ -228,38 +389,59 @@ def _batch_norm_backward_loop(gy, x, mean, invstd, gamma, gx, ggamma, gbeta):
     gys, xs, gxs = gy.reshape(n, f), x.reshape(n, f), gx.reshape(n, f)
     mu_f = _per_feature(mean.astype(np.float64), l)
     sum_gy, sum_gy_centred = np.zeros(f), np.zeros(f)
-    for b in range(n):
-        for q in range(f):
-            g = np.float64(gys[b, q])
-            sum_gy[q] += g
-            sum_gy_centred[q] += g * (xs[b, q] - mu_f[q])
+    _sum_gradients(gys, xs, mu_f, 0, f, sum_gy, sum_gy_centred)
     inv = invstd.astype(np.float64)
     gb = _per_channel_sum(sum_gy, c, l)
     gg = _per_channel_sum(sum_gy_centred, c, l) * inv  # sum gy xhat, xhat = (x - mean) invstd
     gbeta[:] = gb
     ggamma[:] = gg
-    # gx = gamma invstd (gy - (gbeta + xhat ggamma) / M), the reference's closed form
-    inv_f = _per_feature(inv, l)
-    scale_f = _per_feature(gamma * inv, l)
-    mean_gy_f = _per_feature(gb / count, l)
-    mean_gg_f = _per_feature(gg / count, l)
-    for b in range(n):
-        for q in range(f):
-            xhat = (xs[b, q] - mu_f[q]) * inv_f[q]
-            gxs[b, q] = (gys[b, q] - (mean_gy_f[q] + xhat * mean_gg_f[q])) * scale_f[q]
+    _input_gradient(gys, xs, mu_f, _per_feature(inv, l), _per_feature(gb / count, l), _per_feature(gg / count, l),
+                    _per_feature(gamma * inv, l), 0, f, gxs)
 
 
-@register("batch_norm_backward", "numba_cpu", devices=("cpu",), priority=10)
-def batch_norm_backward(gy, x, mean, invstd, gamma):
-    """Gradients (gx, ggamma, gbeta) of training-mode batch norm, as ``reference.batch_norm_backward``."""
+@numba.njit(**_PJIT)
+def _batch_norm_backward_parallel_loop(gy, x, mean, invstd, gamma, gx, ggamma, gbeta):
+    n, c, l = x.shape
+    f, count = c * l, n * l
+    gys, xs, gxs = gy.reshape(n, f), x.reshape(n, f), gx.reshape(n, f)
+    blocks = _feature_blocks(f)
+    mu_f = _per_feature(mean.astype(np.float64), l)
+    sum_gy, sum_gy_centred = np.zeros(f), np.zeros(f)
+    for k in numba.prange(blocks):
+        _sum_gradients(gys, xs, mu_f, k * f // blocks, (k + 1) * f // blocks, sum_gy, sum_gy_centred)
+    inv = invstd.astype(np.float64)
+    gb = _per_channel_sum(sum_gy, c, l)
+    gg = _per_channel_sum(sum_gy_centred, c, l) * inv
+    gbeta[:] = gb
+    ggamma[:] = gg
+    inv_f, scale_f = _per_feature(inv, l), _per_feature(gamma * inv, l)
+    mean_gy_f, mean_gg_f = _per_feature(gb / count, l), _per_feature(gg / count, l)
+    for k in numba.prange(blocks):
+        _input_gradient(gys, xs, mu_f, inv_f, mean_gy_f, mean_gg_f, scale_f, k * f // blocks, (k + 1) * f // blocks,
+                        gxs)
+
+
+def _batch_norm_backward(loop, gy, x, mean, invstd, gamma):
     gy, x = np.ascontiguousarray(gy), np.ascontiguousarray(x)
     c = x.shape[1]
     gx = np.empty_like(x)
     ggamma, gbeta = np.empty(c, dtype=x.dtype), np.empty(c, dtype=x.dtype)
     dt = x.dtype
-    _batch_norm_backward_loop(gy.astype(dt, copy=False), x, mean.astype(dt, copy=False),
-                              invstd.astype(dt, copy=False), gamma.astype(dt, copy=False), gx, ggamma, gbeta)
+    loop(gy.astype(dt, copy=False), x, mean.astype(dt, copy=False), invstd.astype(dt, copy=False),
+         gamma.astype(dt, copy=False), gx, ggamma, gbeta)
     return gx, ggamma, gbeta
+
+
+@register("batch_norm_backward", "numba_cpu", devices=("cpu",), priority=10)
+def batch_norm_backward(gy, x, mean, invstd, gamma):
+    """Gradients (gx, ggamma, gbeta) of training-mode batch norm, as ``reference.batch_norm_backward``."""
+    return _batch_norm_backward(_batch_norm_backward_loop, gy, x, mean, invstd, gamma)
+
+
+@register("batch_norm_backward", "numba_cpu_parallel", devices=("cpu",), priority=_PARALLEL_PRIORITY)
+def batch_norm_backward_parallel(gy, x, mean, invstd, gamma):
+    """``batch_norm_backward`` with the features split among Numba's threads."""
+    return _batch_norm_backward(_batch_norm_backward_parallel_loop, gy, x, mean, invstd, gamma)
 
 
 # -- Adam --------------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ Hypothesis draws the inputs (float32 and float64, contiguous and strided; tests/
 ``assert_matches_reference`` compares every output, dtype and shape. Fixed cases add the geometries
 the DCGAN workloads run (4x4 kernels, stride 2, padding 1; stride 1, no padding) at sizes hypothesis
 does not reach, and the layouts each wrapper converts or hands back to the reference. Skipped where
-Numba is not installed. The first run compiles each kernel once per dtype (cached afterwards).
+Numba is not installed. The first run compiles each kernel once per dtype (cached afterwards). Every
+test runs the serial kernels (``numba_cpu``) and, where one exists, the parallel variant
+(``numba_cpu_parallel``), which must also agree with the serial kernel bit for bit.
 """
 import numpy as np
 import pytest
@@ -18,6 +20,10 @@ from minigan.kernels import numba_cpu, reference  # noqa: E402
 from kernel_cases import PRIMITIVES, Limits, assert_matches_reference, case  # noqa: E402
 
 CPU = Limits(batch=4, channels=5, spatial=12, elements=6000)
+PARALLEL = ("im2col", "col2im", "leaky_relu", "leaky_relu_grad", "batch_norm_forward", "batch_norm_backward")
+# (primitive, the kernel's name in numba_cpu): every serial kernel and every parallel variant
+KERNELS = [(p, p) for p in PRIMITIVES] + [(p, p + "_parallel") for p in PARALLEL]
+IDS = [name for _, name in KERNELS]
 
 
 def test_every_primitive_has_a_numba_kernel_in_the_registry():
@@ -25,14 +31,32 @@ def test_every_primitive_has_a_numba_kernel_in_the_registry():
     for primitive in PRIMITIVES:
         assert (primitive, "numba_cpu") in names, primitive
         assert kernels.get(primitive, np, "numba_cpu") is getattr(numba_cpu, primitive)
+    for primitive in PARALLEL:
+        assert kernels.get(primitive, np, "numba_cpu_parallel") is getattr(numba_cpu, primitive + "_parallel")
 
 
-@pytest.mark.parametrize("primitive", PRIMITIVES)
+@pytest.mark.parametrize("primitive, kernel", KERNELS, ids=IDS)
 @settings(max_examples=30)
 @given(data=st.data())
-def test_matches_reference(primitive, data):
+def test_matches_reference(primitive, kernel, data):
     args = data.draw(case(primitive, CPU))
-    assert_matches_reference(primitive, getattr(numba_cpu, primitive), args)
+    assert_matches_reference(primitive, getattr(numba_cpu, kernel), args)
+
+
+@pytest.mark.parametrize("primitive", PARALLEL)
+def test_parallel_kernels_equal_the_serial_ones_bit_for_bit(primitive):
+    """Each output element is computed by the same operations in the same order in both."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 6, 9, 11)).astype(np.float32)
+    gamma, beta = rng.uniform(0.5, 1.5, 6).astype(np.float32), rng.standard_normal(6).astype(np.float32)
+    _, mean, invstd = reference.batch_norm_forward(x.reshape(5, 6, -1), gamma, beta, 1e-5)
+    args = {"im2col": (x, 4, 3, 2, 1, 1, 2, 1, 2), "col2im": (reference.im2col(x, 4, 3, 2, 1, 1, 2, 1, 2), 9, 11, 2, 1, 1, 2, 1, 2),
+            "leaky_relu": (x, 0.2), "leaky_relu_grad": (x, x[::-1].copy(), 0.2),
+            "batch_norm_forward": (x.reshape(5, 6, -1), gamma, beta, 1e-5),
+            "batch_norm_backward": (x[::-1].reshape(5, 6, -1), x.reshape(5, 6, -1), mean, invstd, gamma)}[primitive]
+    serial, parallel = getattr(numba_cpu, primitive)(*args), getattr(numba_cpu, primitive + "_parallel")(*args)
+    for s, p in zip(*(out if isinstance(out, tuple) else (out,) for out in (serial, parallel))):
+        np.testing.assert_array_equal(s, p)
 
 
 # (N, C, H, W, kernel, stride, padding): W2's and W3's convolutions, scaled down.
@@ -44,13 +68,13 @@ DCGAN_GEOMETRIES = [(3, 4, 14, 14, 4, 2, 1), (2, 3, 7, 9, 4, 2, 1), (3, 5, 4, 4,
 def test_im2col_and_col2im_on_dcgan_geometries(n, c, h, w, k, s, p, dtype):
     rng = np.random.default_rng(n * 100 + h)
     x = rng.standard_normal((n, c, h, w)).astype(dtype)
-    assert_matches_reference("im2col", numba_cpu.im2col, (x, k, k, s, s, p, p, 1, 1))
     ho, wo = reference.conv_output_size(h, k, s, p, 1), reference.conv_output_size(w, k, s, p, 1)
     col = rng.standard_normal((c, k, k, n, ho, wo)).astype(dtype)
-    assert_matches_reference("col2im", numba_cpu.col2im, (col, h, w, s, s, p, p, 1, 1))
-    # col2im sums the patches in the reference's order, so it rounds identically
-    np.testing.assert_array_equal(numba_cpu.col2im(col, h, w, s, s, p, p, 1, 1),
-                                  reference.col2im(col, h, w, s, s, p, p, 1, 1))
+    for im2col, col2im in ((numba_cpu.im2col, numba_cpu.col2im), (numba_cpu.im2col_parallel, numba_cpu.col2im_parallel)):
+        assert_matches_reference("im2col", im2col, (x, k, k, s, s, p, p, 1, 1))
+        assert_matches_reference("col2im", col2im, (col, h, w, s, s, p, p, 1, 1))
+        # col2im sums the patches in the reference's order, so it rounds identically
+        np.testing.assert_array_equal(col2im(col, h, w, s, s, p, p, 1, 1), reference.col2im(col, h, w, s, s, p, p, 1, 1))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -59,10 +83,13 @@ def test_batch_norm_on_batch_norm_1d_and_2d_layouts(shape, dtype):
     rng = np.random.default_rng(sum(shape))
     x = (rng.standard_normal(shape) * 3 + 2).astype(dtype)
     gamma, beta = rng.uniform(0.5, 1.5, shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)
-    assert_matches_reference("batch_norm_forward", numba_cpu.batch_norm_forward, (x, gamma, beta, 1e-5))
     _, mean, invstd = reference.batch_norm_forward(x, gamma, beta, 1e-5)
     gy = rng.standard_normal(shape).astype(dtype)
-    assert_matches_reference("batch_norm_backward", numba_cpu.batch_norm_backward, (gy, x, mean, invstd, gamma))
+    for suffix in ("", "_parallel"):
+        assert_matches_reference("batch_norm_forward", getattr(numba_cpu, "batch_norm_forward" + suffix),
+                                 (x, gamma, beta, 1e-5))
+        assert_matches_reference("batch_norm_backward", getattr(numba_cpu, "batch_norm_backward" + suffix),
+                                 (gy, x, mean, invstd, gamma))
 
 
 def test_batch_norm_accepts_a_non_contiguous_input():
