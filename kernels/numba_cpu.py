@@ -185,44 +185,47 @@ def im2col_parallel(x, kh, kw, sh, sw, ph, pw, dh, dw):
 
 
 @numba.njit(**_JIT)
-def _col2im_plane(src, dst, t, n, c, h, w, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw):
-    """x[b, ci] for t = ci N + b: the sum of its kh kw patches from col[ci, :, :, b].
+def _col2im_channel(src, dst, ci, n, c, h, w, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw):
+    """x[:, ci], the sum of the patches in col[ci]; col[ci] is read once, in memory order.
 
-    The plane (h w values) stays in cache while the patches, Ho Wo contiguous values each, are added
-    in the reference's order (i, then j), so every sum rounds as the reference's does.
+    Channel ci of every image (N h w values, 100 KB for W2) receives contributions only from col[ci],
+    and stays in cache while its kh kw patches are added. Offsets are added in the reference's order
+    (i, then j), so the sums round the same.
     """
-    ci, b = t // n, t % n
-    plane = (b * c + ci) * h * w
     zero = dst.dtype.type(0)
-    for k in range(h * w):
-        dst[plane + k] = zero
+    for b in range(n):
+        plane = (b * c + ci) * h * w
+        for k in range(h * w):
+            dst[plane + k] = zero
+    q = ci * kh * kw * n * ho * wo
     for i in range(kh):
         for j in range(kw):
             lo, hi = _valid_range(w, wo, j * dw - pw, sw)
-            q = (((ci * kh + i) * kw + j) * n + b) * ho * wo
-            for oy in range(ho):
-                y = oy * sh + i * dh - ph
-                if 0 <= y < h:
-                    row = plane + y * w + j * dw - pw
-                    for ox in range(lo, hi):
-                        dst[np.uint64(row + ox * sw)] += src[np.uint64(q + ox)]
-                q += wo
+            for b in range(n):
+                plane = (b * c + ci) * h * w
+                for oy in range(ho):
+                    y = oy * sh + i * dh - ph
+                    if 0 <= y < h:
+                        row = plane + y * w + j * dw - pw
+                        for ox in range(lo, hi):
+                            dst[np.uint64(row + ox * sw)] += src[np.uint64(q + ox)]
+                    q += wo
 
 
 @numba.njit(**_JIT)
 def _col2im_loop(col, x, sh, sw, ph, pw, dh, dw):
     c, kh, kw, n, ho, wo = col.shape
     src, dst = col.reshape(-1), x.reshape(-1)
-    for t in range(c * n):
-        _col2im_plane(src, dst, t, n, c, x.shape[2], x.shape[3], kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
+    for ci in range(c):
+        _col2im_channel(src, dst, ci, n, c, x.shape[2], x.shape[3], kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
 
 
 @numba.njit(**_PJIT)
 def _col2im_parallel_loop(col, x, sh, sw, ph, pw, dh, dw):
     c, kh, kw, n, ho, wo = col.shape
     src, dst = col.reshape(-1), x.reshape(-1)
-    for t in numba.prange(c * n):
-        _col2im_plane(src, dst, t, n, c, x.shape[2], x.shape[3], kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
+    for ci in numba.prange(c):
+        _col2im_channel(src, dst, ci, n, c, x.shape[2], x.shape[3], kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
 
 
 def _col2im(loop, col, h, w, sh, sw, ph, pw, dh, dw):
@@ -240,7 +243,7 @@ def col2im(col, h, w, sh, sw, ph, pw, dh, dw):
 
 @register("col2im", "numba_cpu_parallel", devices=("cpu",), priority=_PARALLEL_PRIORITY)
 def col2im_parallel(col, h, w, sh, sw, ph, pw, dh, dw):
-    """``col2im`` with the image planes (N C of them, each summed by one thread) split among threads."""
+    """``col2im`` with the channels (each summed by one thread) split among Numba's threads."""
     return _col2im(_col2im_parallel_loop, col, h, w, sh, sw, ph, pw, dh, dw)
 
 
