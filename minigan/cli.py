@@ -51,6 +51,8 @@ def _parser():
     t.add_argument("--model", choices=MODELS, help="network pair (default dcgan)")
     t.add_argument("--dataset", help="mnist, fashion-mnist, ring8, grid25, or a folder of images")
     t.add_argument("--data-dir", help="folder holding the MNIST / Fashion-MNIST IDX files")
+    t.add_argument("--download", action="store_true", default=None,
+                   help="download full MNIST / Fashion-MNIST (sha256-checked, cached) if not found")
     t.add_argument("--loss", help=f"one of {', '.join(sorted(LOSSES))} (aliases {', '.join(sorted(ALIASES))}); "
                                   "default non-saturating")
     t.add_argument("--iters", type=int, help="generator steps (iterations)")
@@ -86,12 +88,14 @@ def _parser():
     e.add_argument("run_dir", metavar="RUN_DIR")
 
     sub.add_parser("info", help="versions, devices and available kernels")
+    # Listed for --help only: main() hands everything after "bench" to the benchmark's own parser.
+    sub.add_parser("bench", help="benchmark kernels and GAN workloads against PyTorch (minigan bench --help)")
     return parser
 
 
-_TRAIN_FLAGS = ("model", "dataset", "data_dir", "loss", "iters", "batch_size", "optimizer", "lr", "lr_g", "lr_d",
-                "betas", "n_critic", "label_smoothing", "label_flip", "instance_noise", "r1", "ema", "nz", "seed",
-                "device", "out", "sample_every", "checkpoint_every")
+_TRAIN_FLAGS = ("model", "dataset", "data_dir", "download", "loss", "iters", "batch_size", "optimizer", "lr",
+                "lr_g", "lr_d", "betas", "n_critic", "label_smoothing", "label_flip", "instance_noise", "r1", "ema",
+                "nz", "seed", "device", "out", "sample_every", "checkpoint_every")
 
 
 def _train(args):
@@ -166,7 +170,8 @@ def _sample(args):
     elif key == "images":
         io.save_image_grid(args.output, samples, nrow=int(np.ceil(np.sqrt(len(samples)))))
     else:
-        io.plot_points(args.output, samples, modes=meta.get("modes"), std=meta.get("std"), title=f"{len(samples)} samples")
+        io.plot_points(args.output, samples, modes=meta.get("modes"), std=meta.get("std"),
+                       title=f"{len(samples)} samples")
     print(f"minigan: wrote {len(samples)} {'images' if key == 'images' else 'points'} to {args.output}")
     return 0
 
@@ -211,6 +216,10 @@ def _info(args):
 def main(argv=None):
     """Entry point of the ``minigan`` command; returns the exit status."""
     from minigan.gan.run import RunError
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # the benchmark suite parses its own options
+        from minigan.benchmarks import main as bench_main
+        return bench_main(argv[1:])
     try:
         args = _parser().parse_args(argv)
         if args.command is None:

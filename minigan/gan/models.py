@@ -226,7 +226,7 @@ class ConditionalDCGAN28Discriminator(DCGAN28Discriminator):
 class ToyGenerator(nn.Module):
     """z (N, nz) -> ``depth`` hidden layers of ``width`` ReLU units -> a point (N, 2), no output squashing."""
 
-    def __init__(self, nz=2, width=128, depth=3):
+    def __init__(self, nz=2, width=256, depth=3):
         super().__init__()
         self.nz = nz
         layers, fan_in = [], nz
@@ -243,7 +243,7 @@ class ToyGenerator(nn.Module):
 class ToyDiscriminator(nn.Module):
     """A point (N, 2) -> ``depth`` hidden layers of ``width`` LeakyReLU(0.2) units -> one logit."""
 
-    def __init__(self, width=128, depth=3):
+    def __init__(self, width=256, depth=3):
         super().__init__()
         layers, fan_in = [], 2
         for _ in range(depth):
@@ -268,7 +268,7 @@ def _require_image_shape(name, sample_shape, height, hint):
                          f"shape {tuple(sample_shape)}; {hint}")
 
 
-def build_models(name, sample_shape, num_classes=None, nz=None, toy_width=128, toy_depth=3):
+def build_models(name, sample_shape, num_classes=None, nz=None, toy_width=256, toy_depth=3):
     """The (generator, discriminator) pair for a model name, checked against the data's sample shape.
 
     ``sample_shape`` is one sample's shape ((C, H, W) or (2,)); ``num_classes`` is needed by the
@@ -299,7 +299,8 @@ def build_models(name, sample_shape, num_classes=None, nz=None, toy_width=128, t
         _require_image_shape(name, sample_shape, 28, "use --model dcgan64 for 64x64 images, or mlp for any size")
         if name == "dcgan":
             return DCGAN28Generator(nz, channels), DCGAN28Discriminator(channels)
-        return ConditionalDCGAN28Generator(num_classes, nz, channels), ConditionalDCGAN28Discriminator(num_classes, channels)
+        return (ConditionalDCGAN28Generator(num_classes, nz, channels),
+                ConditionalDCGAN28Discriminator(num_classes, channels))
     _require_image_shape(name, sample_shape, 64, "use --model dcgan for 28x28 images, or mlp for any size")
     return DCGAN64Generator(nz, channels=channels), DCGAN64Discriminator(channels=channels)
 

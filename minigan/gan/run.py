@@ -30,11 +30,11 @@ MODEL_DEFAULTS = {
     "dcgan64": {"dataset": None, "iters": 2000, "sample_every": 100, "checkpoint_every": 500},
     "cgan": {"dataset": "mnist", "iters": 3000, "sample_every": 200, "checkpoint_every": 1000},
     "cdcgan": {"dataset": "mnist", "iters": 1500, "sample_every": 100, "checkpoint_every": 500},
-    "toy": {"dataset": "ring8", "iters": 2000, "batch_size": 256, "lr": 1e-3, "betas": (0.5, 0.999),
+    "toy": {"dataset": "ring8", "iters": 6000, "batch_size": 256, "lr": 1e-3, "betas": (0.5, 0.999),
             "sample_every": 250, "checkpoint_every": 1000, "ema": 0.999},
 }
 # Settings a resumed run may change; everything else must stay as the run was started.
-RESUMABLE = ("iters", "sample_every", "checkpoint_every", "device")
+RESUMABLE = ("iters", "sample_every", "checkpoint_every", "device", "download")
 
 
 class RunError(Exception):
@@ -86,8 +86,9 @@ def _check_numbers(cfg):
         (cfg.ema == 0 or 0 < cfg.ema < 1, f"--ema is a decay in (0, 1), e.g. 0.999, or 0 for off (got {cfg.ema})"),
         (cfg.sample_every >= 0 and cfg.checkpoint_every >= 0,
          "--sample-every and --checkpoint-every must be >= 0 (0: only at the end)"),
-        (cfg.optimizer in ("adam", "rmsprop", "sgd"), f"unknown optimizer {cfg.optimizer!r}; choose adam, rmsprop or sgd"),
-        (cfg.samples >= 1, f"the number of grid samples must be at least 1 (got {cfg.samples})"),
+        (cfg.optimizer in ("adam", "rmsprop", "sgd"),
+         f"unknown optimizer {cfg.optimizer!r}; choose adam, rmsprop or sgd"),
+        (cfg.samples is None or cfg.samples >= 1, f"the number of grid samples must be at least 1 (got {cfg.samples})"),
     ]
     if cfg.betas is not None:
         checks.append((len(cfg.betas) == 2 and all(0 <= b < 1 for b in cfg.betas),
@@ -110,7 +111,7 @@ def default_out(cfg):
 
 def load_data(cfg):
     try:
-        dataset = get_dataset(cfg.dataset, data_dir=cfg.data_dir, seed=cfg.seed)
+        dataset = get_dataset(cfg.dataset, data_dir=cfg.data_dir, download=cfg.download, seed=cfg.seed)
     except (ValueError, FileNotFoundError, OSError, ImportError) as exc:
         raise RunError(str(exc)) from None
     return dataset
@@ -140,8 +141,9 @@ def build(cfg, dataset, callbacks=()):
 def standard_callbacks(cfg, out, meta, trainer, progress=True):
     """Pictures, logs, checkpoints and final metrics for a run writing to ``out``."""
     num_classes = meta.get("num_classes") if cfg.model in CONDITIONAL else None
-    labels = cb.fixed_labels(cfg.samples, num_classes)
-    z = cb.fixed_noise(cfg.samples, trainer.nz, cfg.seed)
+    count = cfg.samples or (64 if meta["kind"] == "images" else 1000)
+    labels = cb.fixed_labels(count, num_classes)
+    z = cb.fixed_noise(count, trainer.nz, cfg.seed)
     nrow = num_classes or 8
     callbacks = [cb.LossLog(out, plot_every=cfg.checkpoint_every)]
     if progress:

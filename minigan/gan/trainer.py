@@ -39,6 +39,7 @@ class TrainConfig:
     model: str = "dcgan"
     dataset: str = "mnist"
     data_dir: Optional[str] = None
+    download: bool = False  # fetch MNIST / Fashion-MNIST (checked by sha256) when not found locally
     loss: str = "non-saturating"
     iters: int = 1000
     batch_size: int = 128
@@ -60,7 +61,7 @@ class TrainConfig:
     out: Optional[str] = None
     sample_every: int = 100
     checkpoint_every: int = 1000
-    samples: int = 64  # fixed-noise samples in each grid
+    samples: Optional[int] = None  # fixed-noise samples per picture; None: 64 images or 1000 points
 
     def resolved(self):
         """A copy with the defaults that depend on other fields filled in."""
