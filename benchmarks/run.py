@@ -12,7 +12,13 @@ import time
 from . import kernel_bench, machine, memory, profiling, report, workloads
 from .timing import SWITCH_PAUSE_S, interleaved
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Inside a source checkout (run from its root) results go to benchmarks/results/, next to this file;
+# anywhere else, as when the installed package runs as ``minigan bench``, to the current folder.
+IN_CHECKOUT = os.path.isfile(os.path.join(os.path.dirname(HERE), "pyproject.toml"))
+RESULTS = (os.path.join(HERE, "results") if IN_CHECKOUT and os.path.samefile(os.getcwd(), os.path.dirname(HERE))
+           else os.path.abspath("minigan-bench-results"))
+PROG = "minigan bench" if __package__ == "minigan.benchmarks" else "python -m benchmarks"
 
 # Per workload: (samples, interleaving rounds) of a full run. A round times a block of
 # samples / rounds iterations of each framework, after a pause and one untimed iteration.
@@ -22,7 +28,7 @@ QUICK_BATCH = {"W1": 16, "W2": 16, "W3": 2}
 
 def _parser():
     p = argparse.ArgumentParser(
-        prog="python -m benchmarks",
+        prog=PROG,
         description="Time minigan's kernels and the W1/W2/W3 GAN workloads (against PyTorch where it is "
                     "installed), measure peak memory and profile W2; write JSON and markdown results.")
     p.add_argument("--workloads", default="W1,W2,W3",
@@ -125,7 +131,7 @@ def main(argv=None):
     torch = _import_torch(args, log)
     result = {
         "meta": {"timestamp": datetime.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
-                 "command": "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv),
+                 "command": PROG + " " + shlex.join(sys.argv[1:] if argv is None else argv),
                  "quick": args.quick, "threads": args.threads},
         "machine": machine.info(torch),
     }
