@@ -52,8 +52,8 @@ def canonical_loss(name):
 def resolve_config(**flags):
     """A resolved TrainConfig from the flags the user gave (None or absent: not given).
 
-    Precedence: the flag, then the chosen loss's paper recipe (when the loss is not the default
-    non-saturating one), then the model's defaults, then TrainConfig's.
+    Precedence: the flag, then the chosen loss's recipe (the WGANs' optimiser settings), then the
+    model's defaults, then TrainConfig's.
     """
     given = {k: v for k, v in flags.items() if v is not None}
     unknown = sorted(set(given) - {f.name for f in dataclasses.fields(TrainConfig)})
@@ -64,8 +64,7 @@ def resolve_config(**flags):
         raise RunError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     values = dict(MODEL_DEFAULTS[model])
     loss = canonical_loss(given.get("loss", TrainConfig.loss))
-    if loss != TrainConfig.loss:
-        values.update({k: v for k, v in LOSSES[loss].recipe.items() if k != "betas" or v is not None})
+    values.update(LOSSES[loss].recipe)
     values.update(given)
     values["loss"] = loss
     if values.get("dataset") is None:
