@@ -132,6 +132,10 @@ def info(torch=None):
         "numba": numba_version,
         "minigan": minigan.__version__,
         "kernel_load_errors": kernels.load_errors(),
+        # settings that change how the thread pools behave (OpenBLAS's spin time after a GEMM, Numba's
+        # threading layer, OpenMP's waiting): a run is comparable only with one made under the same
+        "environment": {k: v for k, v in sorted(os.environ.items())
+                        if k.startswith(("OPENBLAS_", "OMP_", "GOMP_", "NUMBA_", "MKL_", "MINIGAN_KERNELS"))},
         "torch": None,
         "torch_threads": None,
     }
