@@ -195,3 +195,57 @@ def test_model_state_dict_keys_look_like_pytorch():
 def test_models_refuse_data_they_cannot_draw(name, shape, classes, message):
     with pytest.raises(ValueError, match=message):
         models.build_models(name, shape, classes)
+
+
+@pytest.mark.parametrize("name", ["dcgan", "dcgan64", "mlp", "toy"])
+def test_state_dicts_load_into_the_same_pytorch_network(name):
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    shape = {"dcgan": (1, 28, 28), "dcgan64": (3, 64, 64), "mlp": (1, 28, 28), "toy": (2,)}[name]
+    mg.manual_seed(0)
+    if name == "dcgan64":  # narrow, to stay quick; the layout is the same at any width
+        G, D = models.DCGAN64Generator(ngf=4), models.DCGAN64Discriminator(ndf=4)
+    else:
+        G, D = models.build_models(name, shape)
+    if name == "dcgan":
+        tG = nn.Sequential(nn.Linear(100, 6272), nn.BatchNorm1d(6272), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
+                           nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+                           nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+        tD = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1),
+                           nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(6272, 1))
+    elif name == "dcgan64":  # pytorch/examples dcgan with ngf = ndf = 4, D without the final Sigmoid
+        def up(i, o, s, p):
+            return [nn.ConvTranspose2d(i, o, 4, s, p, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+
+        def down(i, o, bn=True):
+            return [nn.Conv2d(i, o, 4, 2, 1, bias=False)] + ([nn.BatchNorm2d(o)] if bn else []) + [nn.LeakyReLU(0.2)]
+        tG = nn.Sequential(*up(100, 32, 1, 0), *up(32, 16, 2, 1), *up(16, 8, 2, 1), *up(8, 4, 2, 1),
+                           nn.ConvTranspose2d(4, 3, 4, 2, 1, bias=False), nn.Tanh())
+        tD = nn.Sequential(*down(3, 4, bn=False), *down(4, 8), *down(8, 16), *down(16, 32),
+                           nn.Conv2d(32, 1, 4, 1, 0, bias=False))
+    elif name == "mlp":
+        tG = nn.Sequential(nn.Linear(100, 128), nn.LeakyReLU(0.2), nn.Linear(128, 256), nn.LeakyReLU(0.2),
+                           nn.Linear(256, 784), nn.Tanh())
+        tD = nn.Sequential(nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 128), nn.LeakyReLU(0.2),
+                           nn.Linear(128, 1))
+    else:
+        w = G.main[0].weight.shape[0]
+        tG = nn.Sequential(nn.Linear(2, w), nn.ReLU(), nn.Linear(w, w), nn.ReLU(), nn.Linear(w, w), nn.ReLU(),
+                           nn.Linear(w, 2))
+        tD = nn.Sequential(nn.Linear(2, w), nn.LeakyReLU(0.2), nn.Linear(w, w), nn.LeakyReLU(0.2),
+                           nn.Linear(w, w), nn.LeakyReLU(0.2), nn.Linear(w, 1))
+    for ours, theirs in ((G, tG), (D, tD)):
+        theirs.load_state_dict({k.split(".", 1)[1]: torch.from_numpy(v) for k, v in ours.state_dict().items()},
+                               strict=True)
+        ours.eval()
+        theirs.eval()
+    z = np.random.default_rng(0).standard_normal((3, G.nz), dtype=np.float32)
+    with mg.no_grad():
+        x = G(mg.tensor(z))
+        logits = D(x).numpy()
+    with torch.no_grad():
+        tz = torch.from_numpy(z).reshape(3, 100, 1, 1) if name == "dcgan64" else torch.from_numpy(z)
+        tx = tG(tz)
+        t_logits = tD(tx).reshape(3, 1)
+    np.testing.assert_allclose(x.numpy().reshape(tx.shape), tx.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(logits, t_logits.numpy(), rtol=1e-4, atol=1e-4)
