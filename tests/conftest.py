@@ -27,3 +27,11 @@ def device(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def pytest_terminal_summary(terminalreporter):
+    import sys
+    gradcheck = sys.modules.get("gradcheck")
+    if gradcheck is not None and any(gradcheck.CHECKS.values()):
+        terminalreporter.write_line(f"numerical gradient checks (float64): {gradcheck.CHECKS['first']} first-order, "
+                                    f"{gradcheck.CHECKS['second']} second-order")

@@ -8,6 +8,9 @@ import numpy as np
 
 import minigan as mg
 
+# How many checks ran, by order; conftest prints it at the end of the session.
+CHECKS = {"first": 0, "second": 0}
+
 
 def _to(arrays, device):
     return [mg.tensor(np.asarray(a, dtype=np.float64), device=device, requires_grad=True) for a in arrays]
@@ -32,6 +35,7 @@ def numerical_grad(scalar_fn, arrays, eps=1e-6):
 
 
 def check_grad(fn, arrays, device="cpu", atol=1e-6, rtol=1e-4, seed=0):
+    CHECKS["first"] += 1
     arrays = [np.array(a, dtype=np.float64) for a in arrays]
     xs = _to(arrays, device)
     y = fn(*xs)
@@ -49,6 +53,8 @@ def check_grad(fn, arrays, device="cpu", atol=1e-6, rtol=1e-4, seed=0):
 
 
 def check_double_grad(fn, arrays, device="cpu", atol=1e-5, rtol=1e-3, seed=0):
+    CHECKS["second"] += 1
+    CHECKS["first"] -= 1  # the second-order check runs one first-order check of its own
     arrays = [np.array(a, dtype=np.float64) for a in arrays]
     rng = np.random.default_rng(seed + 1)
     with mg.no_grad():
