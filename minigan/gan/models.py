@@ -226,7 +226,7 @@ class ConditionalDCGAN28Discriminator(DCGAN28Discriminator):
 class ToyGenerator(nn.Module):
     """z (N, nz) -> ``depth`` hidden layers of ``width`` ReLU units -> a point (N, 2), no output squashing."""
 
-    def __init__(self, nz=2, width=256, depth=3):
+    def __init__(self, nz=2, width=128, depth=3):
         super().__init__()
         self.nz = nz
         layers, fan_in = [], nz
@@ -243,7 +243,7 @@ class ToyGenerator(nn.Module):
 class ToyDiscriminator(nn.Module):
     """A point (N, 2) -> ``depth`` hidden layers of ``width`` LeakyReLU(0.2) units -> one logit."""
 
-    def __init__(self, width=256, depth=3):
+    def __init__(self, width=128, depth=3):
         super().__init__()
         layers, fan_in = [], 2
         for _ in range(depth):
@@ -268,7 +268,7 @@ def _require_image_shape(name, sample_shape, height, hint):
                          f"shape {tuple(sample_shape)}; {hint}")
 
 
-def build_models(name, sample_shape, num_classes=None, nz=None, toy_width=256, toy_depth=3):
+def build_models(name, sample_shape, num_classes=None, nz=None, toy_width=128, toy_depth=3):
     """The (generator, discriminator) pair for a model name, checked against the data's sample shape.
 
     ``sample_shape`` is one sample's shape ((C, H, W) or (2,)); ``num_classes`` is needed by the
