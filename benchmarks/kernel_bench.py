@@ -222,73 +222,51 @@ def _mg_leaf(a):
     return mg.tensor(a.copy(), requires_grad=True)
 
 
-def bench_conv_ops(cfg, torch, results):
-    for label, shape, out_ch, k, s, p in CONVS[cfg.size]:
+def _bench_conv_family(cfg, torch, results, name, cases, transposed):
+    """conv2d or conv_transpose2d, forward and forward+backward, every im2col/col2im pinned in turn."""
+    mg_op = F.conv_transpose2d if transposed else F.conv2d
+    for label, shape, out_ch, k, s, p in cases[cfg.size]:
         rng = _rng()
-        x, w = _randn(rng, shape), _randn(rng, (out_ch, shape[1], k, k)) * np.float32(0.02)
-        ho = (shape[2] + 2 * p - k) // s + 1
+        w_shape = (shape[1], out_ch, k, k) if transposed else (out_ch, shape[1], k, k)
+        x, w = _randn(rng, shape), _randn(rng, w_shape) * np.float32(0.02)
+        ho = (shape[2] - 1) * s - 2 * p + k if transposed else (shape[2] + 2 * p - k) // s + 1
         gy = _randn(rng, (shape[0], out_ch, ho, ho))
-        flops = 2.0 * shape[0] * out_ch * ho * ho * shape[1] * k * k  # one GEMM
+        pixels = shape[2] * shape[3] if transposed else ho * ho  # the GEMM runs over the smaller image
+        flops = 2.0 * shape[0] * pixels * shape[1] * out_ch * k * k  # one GEMM
 
         def fwd_call():
             mx, mw = _mg_leaf(x), _mg_leaf(w)
-            return lambda: F.conv2d(mx, mw, stride=s, padding=p)
+            return lambda: mg_op(mx, mw, stride=s, padding=p)
 
         def fwd_bwd_call():
             mx, mw, mgy = _mg_leaf(x), _mg_leaf(w), mg.tensor(gy)
 
             def run():
                 mx.grad = mw.grad = None
-                F.conv2d(mx, mw, stride=s, padding=p).backward(mgy)
+                mg_op(mx, mw, stride=s, padding=p).backward(mgy)
             return run
         fwd = _op_candidates(("im2col", "col2im"), fwd_call)
         both = _op_candidates(("im2col", "col2im"), fwd_bwd_call)
         if torch is not None:
+            torch_op = getattr(torch.nn.functional, name)
             tx, tw = torch.from_numpy(x.copy()).requires_grad_(), torch.from_numpy(w.copy()).requires_grad_()
             tgy = torch.from_numpy(gy.copy())
-            fwd["torch"] = lambda: torch.nn.functional.conv2d(tx, tw, stride=s, padding=p)
+            fwd["torch"] = lambda: torch_op(tx, tw, stride=s, padding=p)
 
             def torch_both():
                 tx.grad = tw.grad = None
-                torch.nn.functional.conv2d(tx, tw, stride=s, padding=p).backward(tgy)
+                torch_op(tx, tw, stride=s, padding=p).backward(tgy)
             both["torch"] = torch_both
-        _record(results, "conv2d forward", label, _rename_reference(_time(fwd, cfg)), flops)
-        _record(results, "conv2d forward+backward", label, _rename_reference(_time(both, cfg)), 3 * flops)
+        _record(results, f"{name} forward", label, _rename_reference(_time(fwd, cfg)), flops)
+        _record(results, f"{name} forward+backward", label, _rename_reference(_time(both, cfg)), 3 * flops)
+
+
+def bench_conv_ops(cfg, torch, results):
+    _bench_conv_family(cfg, torch, results, "conv2d", CONVS, transposed=False)
 
 
 def bench_conv_transpose_ops(cfg, torch, results):
-    for label, shape, out_ch, k, s, p in CONV_TRANSPOSES[cfg.size]:
-        rng = _rng()
-        x, w = _randn(rng, shape), _randn(rng, (shape[1], out_ch, k, k)) * np.float32(0.02)
-        ho = (shape[2] - 1) * s - 2 * p + k
-        gy = _randn(rng, (shape[0], out_ch, ho, ho))
-        flops = 2.0 * shape[0] * shape[2] * shape[3] * shape[1] * out_ch * k * k
-
-        def fwd_call():
-            mx, mw = _mg_leaf(x), _mg_leaf(w)
-            return lambda: F.conv_transpose2d(mx, mw, stride=s, padding=p)
-
-        def fwd_bwd_call():
-            mx, mw, mgy = _mg_leaf(x), _mg_leaf(w), mg.tensor(gy)
-
-            def run():
-                mx.grad = mw.grad = None
-                F.conv_transpose2d(mx, mw, stride=s, padding=p).backward(mgy)
-            return run
-        fwd = _op_candidates(("im2col", "col2im"), fwd_call)
-        both = _op_candidates(("im2col", "col2im"), fwd_bwd_call)
-        if torch is not None:
-            tx, tw = torch.from_numpy(x.copy()).requires_grad_(), torch.from_numpy(w.copy()).requires_grad_()
-            tgy = torch.from_numpy(gy.copy())
-            fwd["torch"] = lambda: torch.nn.functional.conv_transpose2d(tx, tw, stride=s, padding=p)
-
-            def torch_both():
-                tx.grad = tw.grad = None
-                torch.nn.functional.conv_transpose2d(tx, tw, stride=s, padding=p).backward(tgy)
-            both["torch"] = torch_both
-        _record(results, "conv_transpose2d forward", label, _rename_reference(_time(fwd, cfg)), flops)
-        _record(results, "conv_transpose2d forward+backward", label,
-                _rename_reference(_time(both, cfg)), 3 * flops)
+    _bench_conv_family(cfg, torch, results, "conv_transpose2d", CONV_TRANSPOSES, transposed=True)
 
 
 def bench_elementwise_ops(cfg, torch, results):
