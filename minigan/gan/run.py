@@ -28,10 +28,10 @@ from minigan.gan.trainer import TrainConfig, Trainer
 # keeps every mode of grid25 found, and sampling from the EMA of G keeps the samples on the modes.
 MODEL_DEFAULTS = {
     "mlp": {"dataset": "mnist", "iters": 3000, "sample_every": 200, "checkpoint_every": 1000},
-    "dcgan": {"dataset": "mnist", "iters": 1500, "sample_every": 100, "checkpoint_every": 500},
+    "dcgan": {"dataset": "mnist", "iters": 1000, "sample_every": 100, "checkpoint_every": 500},
     "dcgan64": {"dataset": None, "iters": 2000, "sample_every": 100, "checkpoint_every": 500},
     "cgan": {"dataset": "mnist", "iters": 3000, "sample_every": 200, "checkpoint_every": 1000},
-    "cdcgan": {"dataset": "mnist", "iters": 1500, "sample_every": 100, "checkpoint_every": 500},
+    "cdcgan": {"dataset": "mnist", "iters": 1000, "sample_every": 100, "checkpoint_every": 500},
     "toy": {"dataset": "ring8", "iters": 8000, "batch_size": 256, "lr": 1e-3, "betas": (0.5, 0.999),
             "r1": 0.1, "ema": 0.999, "sample_every": 500, "checkpoint_every": 2000},
 }
