@@ -72,9 +72,12 @@ def test_train_prints_where_the_pictures_are(tmp_path, capsys):
 def test_resume_continues_to_more_iterations(toy_run, tmp_path, capsys):
     run = tmp_path / "copy"
     shutil.copytree(toy_run, run)
+    # A picture from beyond the checkpoint (as an interrupted run leaves) is stale and must go.
+    shutil.copy(run / "samples" / "iter_0000004.png", run / "samples" / "iter_0000005.png")
     status, _, err = run_cli(capsys, "train", "--resume", run, "--iters", "6")
     assert status == 0, err
     assert list(io.read_csv_log(str(run / "losses.csv"))["iteration"]) == [1, 2, 3, 4, 5, 6]
+    assert sorted(os.listdir(run / "samples")) == ["iter_0000002.png", "iter_0000004.png", "iter_0000006.png"]
     assert json.loads((run / "config.json").read_text())["iters"] == 6
 
 

@@ -44,6 +44,12 @@ class SampleGrid:
         self.kind, self.modes, self.std, self.nrow = kind, modes, std, nrow
         self.folder = os.path.join(out_dir, "samples")
 
+    def on_train_begin(self, trainer):
+        # A resumed run redraws everything after its checkpoint; older pictures from beyond it would be stale.
+        for path, it in self._frames():
+            if it > trainer.iteration:
+                os.remove(path)
+
     def on_iteration_end(self, trainer, logs):
         if self.every and logs["iteration"] % self.every == 0:
             self.draw(trainer, logs["iteration"])
@@ -52,14 +58,14 @@ class SampleGrid:
         path = self.draw(trainer, trainer.iteration)
         picture = _read_picture(path)
         _save_picture_array(os.path.join(self.out_dir, "samples.png"), picture)
-        frames, captions = [], []
-        for frame_path in sorted(glob.glob(os.path.join(self.folder, "iter_*.png"))):
-            it = int(re.search(r"iter_(\d+)", frame_path).group(1))
-            if it <= trainer.iteration:  # frames from beyond a resumed checkpoint are stale
-                frames.append(_read_picture(frame_path))
-                captions.append(f"iteration {it}")
-        if frames:
-            io.save_gif(os.path.join(self.out_dir, "progress.gif"), frames, captions=captions)
+        frames = self._frames()
+        io.save_gif(os.path.join(self.out_dir, "progress.gif"), [_read_picture(p) for p, _ in frames],
+                    captions=[f"iteration {it}" for _, it in frames])
+
+    def _frames(self):
+        """(path, iteration) of every picture drawn so far, in order."""
+        paths = glob.glob(os.path.join(self.folder, "iter_*.png"))
+        return sorted(((p, int(re.search(r"iter_(\d+)\.png$", p).group(1))) for p in paths), key=lambda f: f[1])
 
     def draw(self, trainer, iteration):
         samples = trainer.sample(self.z, self.labels)
