@@ -245,3 +245,12 @@ def test_a_nan_stops_training_with_the_iteration(tmp_path, capsys, monkeypatch):
     assert "generator loss became nan at iteration 3" in err and len(err.strip().splitlines()) == 1
     _, meta = io.load_checkpoint(str(out / "checkpoint.npz"))
     assert meta["iteration"] == 2
+
+
+def test_a_missing_pillow_is_one_line_saying_what_to_install(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "PIL", None)  # makes `import PIL` fail as if it were not installed
+    status, _, err = run_cli(capsys, *TOY, "--out", tmp_path / "r")
+    assert status == 2
+    assert err.strip().splitlines() == ["minigan: the command needs Pillow to draw pictures: pip install "
+                                        "'minigan[cli]' (or pip install pillow tqdm)"]
+    assert not os.path.exists(tmp_path / "r")
