@@ -2,7 +2,7 @@
 
 ``MnistClassifier`` is a two-convolution network (about 113,000 weights) trained by
 ``python -m minigan.metrics.train_classifier`` on the embedded 5,000-digit subset, holding out 50
-digits per class (``held_out_split``); its weights ship as ``mnist_classifier.npz`` beside this module.
+digits per class (``held_out_split``); its weights ship as package data, ``minigan/data/mnist_classifier.npz``.
 It gives three numbers for a batch of generated digits (``mnist_metrics``):
 
 - class coverage: the share of samples the classifier assigns to each digit (a GAN that forgets a
@@ -25,7 +25,8 @@ from minigan.data.datasets import images_to_data_space
 from minigan.data.embedded import load_mnist_embedded
 from minigan.metrics.frechet import frechet_distance, frechet_distance_of_features, gaussian_stats
 
-CLASSIFIER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_classifier.npz")
+CLASSIFIER_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                               "mnist_classifier.npz")
 HELD_OUT_PER_CLASS = 50
 SPLIT_SEED = 20240611
 _cache = {}

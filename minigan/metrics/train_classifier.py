@@ -5,7 +5,7 @@
 Trains ``MnistClassifier`` on the embedded digits minus 50 held out per class (4,500 images), with
 Adam and random shifts of up to 2 pixels (so that a digit drawn slightly off-centre is still
 recognised), prints the held-out accuracy, and writes the weights (by default over the shipped
-``minigan/metrics/mnist_classifier.npz``) with the accuracy and recipe in the file's metadata.
+``minigan/data/mnist_classifier.npz``) with the accuracy and recipe in the file's metadata.
 """
 import argparse
 import time
