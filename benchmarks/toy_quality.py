@@ -52,17 +52,18 @@ def run_one(dataset, seed, workdir):
             "high_quality": metrics["high_quality"], "config": config}
 
 
-def report(rows):
+def report(rows, jobs):
     config = rows[0]["config"]
     load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
-    settings = ", ".join(f"{k} {config[k]}" for k in ("loss", "iters", "batch_size", "lr", "betas", "ema", "nz"))
+    settings = ", ".join(f"{k} {config[k]}" for k in ("loss", "iters", "batch_size", "lr", "betas", "r1", "ema"))
     lines = ["# Toy-set quality of `minigan train --model toy`", "",
              "Protocol (VEEGAN, PacGAN): 2,500 samples; a sample is high quality within 3 standard deviations "
              "(0.06) of its nearest mode; a mode is captured when it is the nearest mode of a high-quality sample.",
              f"Defaults used: {settings}.",
              f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}, "
-             f"load average {load} when the runs ended; wall time per run includes start-up, pictures and scoring; "
-             "CPU seconds are the run's own (all its threads).",
+             f"load average {load} when the runs ended, {jobs} run(s) at a time, OPENBLAS_NUM_THREADS "
+             f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; wall time per run includes start-up, pictures and "
+             "scoring; CPU seconds are the run's own (all its threads).",
              "Reproduce: `python -m benchmarks.toy_quality` (each row is the command shown plus `--out DIR`).", "",
              "| set | seed | modes | high quality | wall s | CPU s | command |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -104,7 +105,7 @@ def main(argv=None):
                   f"{100 * r['high_quality']:.1f}% high quality, {r['seconds']:.0f} s", flush=True)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as f:
-        f.write(report(rows))
+        f.write(report(rows, args.jobs))
     shutil.rmtree(workdir, ignore_errors=True)
     print(f"wrote {args.output}")
 
