@@ -85,3 +85,16 @@ def test_minigan_and_torch_run_the_same_workload(name):
     np.testing.assert_allclose(mine.D(mine.real).numpy(), expected, rtol=1e-4, atol=1e-5)
     loss_d, loss_g = mine.step()
     assert np.isfinite(loss_d.item()) and np.isfinite(loss_g.item())
+
+
+def test_mode_collapse_draws_both_settings_side_by_side(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    from benchmarks import mode_collapse
+    mode_collapse.main(["--iters", "3", "--seeds", "0", "--out", str(tmp_path)])
+    text = (tmp_path / "ring8.md").read_text()
+    assert "| 0 | plain | " in text and "| 0 | fix | " in text
+    assert "--loss minimax --r1 0 --ema 0" in text and "--iters 3 --seeds 0" in text
+    with Image.open(tmp_path / "ring8.png") as picture:  # two scatter panels under their headers
+        assert picture.width == 2 * mode_collapse.PANEL + 12 and picture.height > mode_collapse.PANEL
+    with Image.open(tmp_path / "ring8-plain-over-time.png") as picture:  # 3 iterations: the final picture alone
+        assert picture.width == mode_collapse.SNAPSHOT
