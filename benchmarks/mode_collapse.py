@@ -100,7 +100,7 @@ def comparison_picture(rows, descriptions):
         title = (f"seed {r['seed']}: {r['modes']} of {r['num_modes']} modes, "
                  f"{100 * r['high_quality']:.1f}% high quality")
         panel = plots.draw_points(r["samples"], r["meta"]["modes"], r["meta"]["std"], title=title,
-                                  size=(PANEL, PANEL))
+                                  size=(PANEL, PANEL), mode_labels=[str(c) for c in r["mode_counts"]])
         panels.append(with_header(panel, [descriptions[r["setting"]]]))
     return side_by_side(panels)
 

@@ -228,10 +228,12 @@ def draw_losses(steps, series, title="Training losses", xlabel="iteration", ylab
     return chart.finish()
 
 
-def draw_points(points, modes=None, std=None, title="", size=(560, 560), limits=None):
+def draw_points(points, modes=None, std=None, title="", size=(560, 560), limits=None, mode_labels=None):
     """A scatter plot of 2-D ``points`` with the real ``modes`` ringed at 3 ``std`` (the high-quality zone).
 
     ``limits`` (lo, hi) fixes both axes; by default they frame the modes with a margin, or the points.
+    ``mode_labels`` (one string per mode, e.g. its count of high-quality samples) are written beside
+    the rings: hundreds of samples inside one small ring look like a single dot.
     """
     points = np.asarray(points, dtype=np.float64)
     if points.ndim != 2 or points.shape[1] != 2:
@@ -257,6 +259,16 @@ def draw_points(points, modes=None, std=None, title="", size=(560, 560), limits=
         for cx, cy in zip(mx, my):
             chart.layer_draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius],
                                      outline=PALETTE[3] + (255,), width=int(1.5 * s))
+        if mode_labels is not None:
+            if len(mode_labels) != len(modes):
+                raise ValueError(f"scatter plot: {len(mode_labels)} mode_labels for {len(modes)} modes")
+            # Outward from the modes' centre, so a label never covers its ring's samples.
+            centre = np.array([mx.mean(), my.mean()])
+            for cx, cy, label in zip(mx, my, mode_labels):
+                away = np.array([cx, cy]) - centre
+                away = away / (np.linalg.norm(away) or 1.0)
+                tx, ty = np.array([cx, cy]) + away * (radius + 14 * s)
+                chart.layer_draw.text((tx, ty), str(label), font=chart.small, fill=PALETTE[3] + (255,), anchor="mm")
         entries.append(("real modes" + (" (3 std)" if std else ""), PALETTE[3], "ring"))
     chart.legend(entries)
     return chart.finish()

@@ -202,6 +202,13 @@ def test_points_plot(tmp_path, rng):
     assert ((plain[..., 0] - plain[..., 1] > 80) & (plain[..., 0] - plain[..., 2] > 80)).sum() == 0
     with pytest.raises(ValueError, match="\\(N, 2\\)"):
         io.plot_points(str(tmp_path / "x.png"), np.zeros((3, 3)))
+    # Labels beside the rings add red ink outside them; a wrong count is refused.
+    labelled = io.plot_points(str(tmp_path / "labelled.png"), points, ring.modes, ring.std,
+                              mode_labels=[str(100 + k) for k in range(8)])
+    labelled = np.asarray(_open(labelled).convert("RGB")).astype(int)
+    assert ((labelled[..., 0] - labelled[..., 1] > 80) & (labelled[..., 0] - labelled[..., 2] > 80)).sum() > reddish.sum() + 100
+    with pytest.raises(ValueError, match="mode_labels"):
+        io.plot_points(str(tmp_path / "x.png"), points, ring.modes, ring.std, mode_labels=["1"])
 
 
 def test_nice_ticks():
