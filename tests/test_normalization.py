@@ -1,5 +1,5 @@
-"""batch_norm: forward against the NumPy formula, gradients (first order in both modes, second order in
-eval mode), running statistics, errors, the registry kernels, and PyTorch when it is installed."""
+"""batch_norm: forward against the NumPy formula, gradients (first and second order in both modes),
+running statistics, errors, the registry kernels, and PyTorch when it is installed."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -134,14 +134,68 @@ def test_eval_double_backward_on_device(device, rng):
                       [rng.standard_normal((3, 2, 2)), rng.standard_normal(2), rng.standard_normal(2)], device)
 
 
-def test_training_double_backward_raises_clearly(device, rng):
-    x = mg.tensor(rng.standard_normal((4, 3, 2)), device=device, requires_grad=True)
-    w = mg.tensor(rng.standard_normal(3), device=device, requires_grad=True)
-    y = F.batch_norm(x, None, None, w, None, training=True)
-    gy = mg.tensor(rng.standard_normal(y.shape), device=device)
-    gx, = mg.grad(F.tanh(y), [x], gy, create_graph=True)
-    with pytest.raises(NotImplementedError, match=r"batch_norm: double backward.*\(4, 3, 2\)"):
-        mg.grad((gx * gx).sum(), [w])
+@given(shape=shapes, affine=st.sampled_from(["both", "weight", "bias", "none"]), seed=st.integers(0, 2 ** 16))
+def test_training_second_order(shape, affine, seed):
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    arrays = [rng.standard_normal(shape)]
+    if affine in ("both", "weight"):
+        arrays.append(rng.standard_normal(c))
+    if affine in ("both", "bias"):
+        arrays.append(rng.standard_normal(c))
+
+    def fn(x, *ab):
+        w = ab[0] if affine in ("both", "weight") else None
+        b = ab[-1] if affine in ("both", "bias") else None
+        # tanh after: a penalty on the input gradient of a critic with batch norm, as in WGAN-GP
+        return F.tanh(F.batch_norm(x, None, None, w, b, training=True, eps=1e-3))
+
+    check_double_grad(fn, arrays, "cpu")
+
+
+def test_training_double_backward_on_device(device, rng):
+    rm, rv = mg.zeros(2, dtype=np.float64, device=device), mg.ones(2, dtype=np.float64, device=device)
+    check_double_grad(lambda x, w, b: F.tanh(F.batch_norm(x, rm, rv, w, b, training=True)),
+                      [rng.standard_normal((3, 2, 2)), rng.standard_normal(2), rng.standard_normal(2)], device)
+
+
+def test_training_third_order(rng):
+    """With create_graph the second derivative is itself differentiable: d/dw of (d/dx)^2 stays exact."""
+    x = mg.tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal(2), requires_grad=True)
+    v = mg.tensor(rng.standard_normal((4, 2, 3)))
+
+    def penalty(w_array):
+        ww = mg.tensor(w_array, requires_grad=True)
+        gx, = mg.grad(F.tanh(F.batch_norm(x, None, None, ww, None, training=True)).sum(), [x], create_graph=True)
+        hv, = mg.grad((gx * v).sum(), [x], create_graph=True)  # a Hessian-vector product in x
+        return (hv * hv).sum(), ww
+
+    value, ww = penalty(w.data)
+    analytic, = mg.grad(value, [ww])
+    eps, numeric = 1e-6, np.zeros(2)
+    for k in range(2):
+        step = np.zeros(2)
+        step[k] = eps
+        numeric[k] = (penalty(w.data + step)[0].item() - penalty(w.data - step)[0].item()) / (2 * eps)
+    np.testing.assert_allclose(analytic.numpy(), numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_gradient_penalty_through_training_batch_norm_matches_torch(rng):
+    """R1 on a critic with batch norm: the parameters' gradients of the penalty, against PyTorch."""
+    torch = pytest.importorskip("torch")
+    x, w, b = rng.standard_normal((5, 3, 4)), rng.standard_normal(3), rng.standard_normal(3)
+    xs = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ts = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    gx, = mg.grad(F.tanh(F.batch_norm(xs[0], None, None, xs[1], xs[2], training=True)).sum(), [xs[0]],
+                  create_graph=True)
+    (gx * gx).sum().backward()
+    tgx, = torch.autograd.grad(torch.tanh(torch.nn.functional.batch_norm(ts[0], None, None, ts[1], ts[2],
+                                                                         training=True)).sum(),
+                               [ts[0]], create_graph=True)
+    (tgx * tgx).sum().backward()
+    for a, t in zip(xs, ts):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-8, atol=1e-10)
 
 
 def test_first_order_backward_builds_no_graph(rng):

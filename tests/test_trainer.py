@@ -91,6 +91,18 @@ def test_every_loss_trains_the_toy_model(loss):
     assert_float32(trainer)
 
 
+@pytest.mark.parametrize("settings", [{"loss": "wgan-gp"}, {"r1": 1.0}])
+def test_gradient_penalties_train_a_critic_with_batch_norm(settings):
+    """DCGAN-28's D has BatchNorm2d: the penalty's backward runs through training-mode batch norm."""
+    trainer = make_trainer("dcgan", iters=1, batch_size=4, **settings)
+    before = {k: v.copy() for k, v in trainer.D.state_dict().items()}
+    logs = trainer.train()
+    assert np.isfinite(logs["d_loss"]) and np.isfinite(logs["g_loss"])
+    assert all(np.isfinite(p.grad.data).all() for p in trainer.D.parameters())
+    assert any(not np.array_equal(before[k], v) for k, v in trainer.D.state_dict().items() if "weight" in k)
+    assert_float32(trainer)
+
+
 def test_wasserstein_keeps_the_critic_clipped():
     trainer = make_trainer("toy", iters=3, loss="wasserstein", optimizer="rmsprop", lr=0.05)
     trainer.train()

@@ -11,14 +11,16 @@
   y = x * (gamma / sqrt(var + eps)) + (beta - mean * gamma / sqrt(var + eps)), written with ordinary
   differentiable ops; double backward works through it.
 
-Double backward through the training mode is not implemented (the design allows this): its first
-gradient is a fused kernel whose own derivative would need the second-order terms of the batch
-statistics. It raises a NotImplementedError that says so.
+Double backward works in both modes. In training mode the first gradient is a fused kernel; its own
+derivative (``BatchNormGrad.backward``) rebuilds that gradient from differentiable ops, with the batch
+statistics recomputed from x, and differentiates the rebuilt graph. This is what a gradient penalty
+(WGAN-GP, R1) through a critic with batch norm needs; only the penalty's backward pays for it.
 """
 import numpy as np
 
 from minigan import backend, kernels
-from minigan.function import Function
+from minigan.function import Function, enable_grad, grad, is_grad_enabled
+from minigan.functional.arithmetic import sqrt
 from minigan.functional.shape import reshape
 from minigan.tensor import Tensor
 
@@ -45,7 +47,7 @@ class BatchNorm(Function):
     def backward(self, gy):
         x = self.inputs[0]
         gamma = self.inputs[1] if self.has_weight else None
-        gx, ggamma, gbeta = BatchNormGrad(self.mean, self.invstd).apply(
+        gx, ggamma, gbeta = BatchNormGrad(self.mean, self.invstd, self.eps).apply(
             *((gy, x) if gamma is None else (gy, x, gamma)))
         grads = [gx if self.needs_input_grad[0] else None]
         if self.has_weight:
@@ -58,13 +60,16 @@ class BatchNorm(Function):
 class BatchNormGrad(Function):
     """(gy, x, [gamma]) -> (gx, ggamma, gbeta): the fused backward kernel as a node of the graph.
 
-    x and gamma are inputs (not constants) so that, when the first gradient is built with
-    ``create_graph=True``, differentiating it again reaches this node and fails loudly instead of
-    silently missing the dependence of the gradient on x and gamma.
+    With x (N, C, L), M = N L values per channel, xhat = (x - mean) invstd and sums over N and L:
+
+        gbeta = sum gy,   ggamma = sum gy xhat,   gx = gamma invstd (gy - gbeta / M - xhat ggamma / M)
+
+    x and gamma are inputs (not constants) because the gradient depends on them: differentiating it
+    again (``backward``) must reach them. ``mean`` and ``invstd`` are the forward's, for the kernel.
     """
 
-    def __init__(self, mean, invstd):
-        self.mean, self.invstd = mean, invstd
+    def __init__(self, mean, invstd, eps):
+        self.mean, self.invstd, self.eps = mean, invstd, eps
 
     def forward(self, gy, x, gamma=None):
         xp = backend.get_array_module(x)
@@ -73,12 +78,38 @@ class BatchNormGrad(Function):
             gamma = xp.ones(x.shape[1], dtype=x.dtype)
         return kernels.get("batch_norm_backward", xp)(gy, x, self.mean, self.invstd, gamma)
 
-    def backward(self, *grads):
-        shape = tuple(self.inputs[1].shape)
-        raise NotImplementedError(
-            f"batch_norm: double backward through training-mode batch norm is not supported (input "
-            f"viewed as (N, C, L) = {shape}); use eval mode for that layer, or a model without batch "
-            "norm where a gradient penalty (WGAN-GP, R1) differentiates through it")
+    def backward(self, g_gx, g_ggamma, g_gbeta):
+        """The vector-Jacobian product of the formula above, by differentiating it rebuilt from ops.
+
+        The second-order terms come from the batch statistics' own dependence on x; writing them out
+        by hand is long and easy to get wrong, and this runs only inside a gradient penalty's backward.
+        With ``create_graph`` the result stays differentiable (third order); otherwise the formula is
+        rebuilt on detached copies, so the caller's graph is not extended.
+        """
+        create_graph = is_grad_enabled()
+        with enable_grad():
+            if create_graph:
+                inputs = list(self.inputs)
+            else:
+                inputs = [t.detach().requires_grad_(need) for t, need in zip(self.inputs, self.needs_input_grad)]
+            outputs = _batch_norm_grad_formula(*inputs, eps=self.eps)
+            wanted = [t for t, need in zip(inputs, self.needs_input_grad) if need]
+            grads = iter(grad(outputs, wanted, [g_gx, g_ggamma, g_gbeta], create_graph=create_graph,
+                              allow_unused=True))
+        return tuple(next(grads) if need else None for need in self.needs_input_grad)
+
+
+def _batch_norm_grad_formula(gy, x, gamma=None, eps=1e-5):
+    """``BatchNormGrad``'s (gx, ggamma, gbeta) from differentiable ops, statistics recomputed from x."""
+    m = x.shape[0] * x.shape[2]
+    centred = x - x.mean(axis=(0, 2), keepdims=True)
+    invstd = 1 / sqrt((centred * centred).mean(axis=(0, 2), keepdims=True) + eps)
+    xhat = centred * invstd
+    gbeta = gy.sum(axis=(0, 2))
+    ggamma = (gy * xhat).sum(axis=(0, 2))
+    scale = invstd if gamma is None else invstd * reshape(gamma, (1, -1, 1))
+    gx = scale * (gy - reshape(gbeta, (1, -1, 1)) / m - xhat * reshape(ggamma, (1, -1, 1)) / m)
+    return gx, ggamma, gbeta
 
 
 def _check_stat(name, stat, x, channels):
