@@ -34,20 +34,23 @@ def _openblas():
 _OPENBLAS = None if sys.platform != "linux" else _openblas()
 
 
-def blas_threads():
-    """The number of threads NumPy's BLAS uses, or None when it cannot be asked."""
+def _openblas_function(name):
+    """OpenBLAS's function ``name`` (e.g. "get_num_threads") under this build's symbol names, or None."""
     if _OPENBLAS is None:
         return None
     lib, prefix, suffix = _OPENBLAS
-    return int(getattr(lib, f"{prefix}get_num_threads{suffix}")())
+    return getattr(lib, f"{prefix}{name}{suffix}", None)
+
+
+def blas_threads():
+    """The number of threads NumPy's BLAS uses, or None when it cannot be asked."""
+    getter = _openblas_function("get_num_threads")
+    return None if getter is None else int(getter())
 
 
 def set_blas_threads(n):
     """Make NumPy's OpenBLAS use ``n`` threads; returns False where that cannot be done."""
-    if _OPENBLAS is None:
-        return False
-    lib, prefix, suffix = _OPENBLAS
-    setter = getattr(lib, f"{prefix}set_num_threads{suffix}", None)
+    setter = _openblas_function("set_num_threads")
     if setter is None:
         return False
     setter(ctypes.c_int(int(n)))
@@ -67,10 +70,7 @@ def blas_name():
 
 def blas_core():
     """The kernel set OpenBLAS picked for this CPU (e.g. Haswell, SkylakeX, Zen)."""
-    if _OPENBLAS is None:
-        return None
-    lib, prefix, suffix = _OPENBLAS
-    fn = getattr(lib, f"{prefix}get_corename{suffix}", None)
+    fn = _openblas_function("get_corename")
     if fn is None:
         return None
     fn.restype = ctypes.c_char_p
