@@ -125,11 +125,13 @@ def bench_col2im(cfg, torch, results):
     for label, shape, out_ch, k, s, p in CONV_TRANSPOSES[cfg.size]:
         n, _, h, w = shape
         hout, wout = (h - 1) * s - 2 * p + k, (w - 1) * s - 2 * p + k
-        col = _randn(_rng(), (out_ch, k, k, n, h, w))
+        col = _randn(_rng(), (n, h, w, k, k, out_ch))
         cands = {name: (lambda f=kernels.get("col2im", np, name): f(col, hout, wout, s, s, p, p, 1, 1))
                  for name in _impl_names("col2im")}
         if torch is not None:
-            tcol = torch.from_numpy(np.ascontiguousarray(col.reshape(out_ch * k * k, n, h * w).transpose(1, 0, 2)))
+            # fold's layout: (N, C kh kw, L), each image's patches in columns
+            tcol = torch.from_numpy(np.ascontiguousarray(col.reshape(n, h * w, k * k, out_ch).transpose(0, 3, 2, 1))
+                                    .reshape(n, out_ch * k * k, h * w))
             cands["torch"] = lambda: torch.nn.functional.fold(tcol, (hout, wout), k, padding=p, stride=s)
         _record(results, "col2im", label, _time(cands, cfg))
 

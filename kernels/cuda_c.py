@@ -91,7 +91,7 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
         return reference.im2col(x, kh, kw, sh, sw, ph, pw, dh, dw)
     xp = get_array_module(x)
     x = xp.ascontiguousarray(x)
-    col = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
+    col = xp.empty((n, ho, wo, kh, kw, c), dtype=x.dtype)
     if size:
         sizes = (n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo)
         _kernel("im2col", x.dtype)((-(-size // THREADS),), (THREADS,), (x, col, *map(np.int32, sizes)))
@@ -100,7 +100,7 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
 
 @register("col2im", "cuda_c", devices=("cuda",), priority=PRIORITY)
 def col2im(col, h, w, sh, sw, ph, pw, dh, dw):
-    c, kh, kw, n, ho, wo = col.shape
+    n, ho, wo, kh, kw, c = col.shape
     size = n * c * h * w
     if not _native(col) or size >= INT32_LIMIT or col.size >= INT32_LIMIT:
         return reference.col2im(col, h, w, sh, sw, ph, pw, dh, dw)

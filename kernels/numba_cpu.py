@@ -110,126 +110,128 @@ def leaky_relu_grad_parallel(x, gy, slope):
 # -- im2col / col2im ---------------------------------------------------------------------------------
 
 
-@numba.njit(inline="always")
-def _valid_range(size, out, offset, stride):
-    """The output positions o in [0, out) whose input index o * stride + offset lies in [0, size)."""
-    lo = max(0, (stride - 1 - offset) // stride)  # ceil(-offset / stride); // floors, as in Python
-    hi = min(out, (size - 1 - offset) // stride + 1)
-    return lo, max(lo, hi)
-
-
-# Both loops index flat views with offsets they compute themselves, cast to unsigned: Numba tests
-# every signed index for a negative value (Python's wrap-around), per axis and per element; indexing
-# the 6-D arrays directly that way ran col2im 3x slower here (measured on W2's shapes).
+# Both kernels work one image at a time through a small channels-last scratch image (Hp Wp C values,
+# 64 KB for W2's largest layer, so it stays in cache): x[b] goes into it (im2col) or comes out of it
+# (col2im) in one transposing pass, and every patch row is then a run of kw C contiguous values of it
+# (C values when the dilation spreads the kernel columns). The loops index flat views with offsets
+# they compute themselves, cast to unsigned: Numba tests every signed index for a negative value
+# (Python's wrap-around), per axis and per element, which kept these loops from vectorising.
 
 
 @numba.njit(**_JIT)
-def _im2col_tap(src, dst, t, n, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw):
-    """col[ci, i, j] for the t-th kernel tap (ci, i, j): a contiguous block of N Ho Wo values."""
-    ci, i, j = t // (kh * kw), (t // kw) % kh, t % kw
-    zero = dst.dtype.type(0)
-    lo, hi = _valid_range(w, wo, j * dw - pw, sw)
-    q = t * n * ho * wo  # the block is written in memory order; the x[:, ci] planes it reads stay in cache
-    for b in range(n):
+def _im2col_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw):
+    """col[b] (Ho, Wo, kh, kw, C) from x[b], through ``pad``: zeros with x[b] channels-last inside."""
+    wp = w + 2 * pw
+    for ci in range(c):
         plane = (b * c + ci) * h * w
-        for oy in range(ho):
-            y = oy * sh + i * dh - ph
-            if 0 <= y < h:
-                row = plane + y * w + j * dw - pw  # x index of ox = 0 (maybe in the padding)
-                for ox in range(lo):
-                    dst[q + ox] = zero
-                for ox in range(lo, hi):
-                    dst[np.uint64(q + ox)] = src[np.uint64(row + ox * sw)]
-                for ox in range(hi, wo):
-                    dst[q + ox] = zero
-            else:
-                for ox in range(wo):
-                    dst[q + ox] = zero
-            q += wo
+        for y in range(h):
+            for x in range(w):
+                pad[np.uint64(((y + ph) * wp + x + pw) * c + ci)] = src[np.uint64(plane + y * w + x)]
+    run = kw * c if dw == 1 else c  # with dilation 1, the kw taps of a kernel row are adjacent pixels
+    q = b * ho * wo * kh * kw * c
+    for oy in range(ho):
+        for ox in range(wo):
+            for i in range(kh):
+                for j in range(0, kw, run // c):
+                    start = ((oy * sh + i * dh) * wp + ox * sw + j * dw) * c
+                    for k in range(run):
+                        dst[np.uint64(q + k)] = pad[np.uint64(start + k)]
+                    q += run
 
 
 @numba.njit(**_JIT)
-def _im2col_loop(x, col, kh, kw, sh, sw, ph, pw, dh, dw):
+def _im2col_loop(x, col, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
+    ho, wo, kh, kw = col.shape[1:5]
+    pad = np.zeros((h + 2 * ph) * (w + 2 * pw) * c, dtype=x.dtype)  # its border stays zero
     src, dst = x.reshape(-1), col.reshape(-1)
-    for t in range(c * kh * kw):
-        _im2col_tap(src, dst, t, n, c, h, w, col.shape[4], col.shape[5], kh, kw, sh, sw, ph, pw, dh, dw)
+    for b in range(n):
+        _im2col_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 @numba.njit(**_PJIT)
-def _im2col_parallel_loop(x, col, kh, kw, sh, sw, ph, pw, dh, dw):
+def _im2col_parallel_loop(x, col, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
+    ho, wo, kh, kw = col.shape[1:5]
     src, dst = x.reshape(-1), col.reshape(-1)
-    for t in numba.prange(c * kh * kw):
-        _im2col_tap(src, dst, t, n, c, h, w, col.shape[4], col.shape[5], kh, kw, sh, sw, ph, pw, dh, dw)
+    for b in numba.prange(n):
+        pad = np.zeros((h + 2 * ph) * (w + 2 * pw) * c, dtype=x.dtype)  # one per image: threads share nothing
+        _im2col_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 def _im2col(loop, x, kh, kw, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
     ho, wo = conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
-    col = np.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
-    loop(np.ascontiguousarray(x), col, kh, kw, sh, sw, ph, pw, dh, dw)
+    col = np.empty((n, ho, wo, kh, kw, c), dtype=x.dtype)
+    loop(np.ascontiguousarray(x), col, sh, sw, ph, pw, dh, dw)
     return col
 
 
 @register("im2col", "numba_cpu", devices=("cpu",), priority=10)
 def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
-    """Patches of x (N, C, H, W) as col (C, kh, kw, N, Ho, Wo), written directly (no padded copy)."""
+    """Patches of x (N, C, H, W) as col (N, Ho, Wo, kh, kw, C), one image at a time (no padded copy of x)."""
     return _im2col(_im2col_loop, x, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 @register("im2col", "numba_cpu_parallel", devices=("cpu",), priority=_PARALLEL_PRIORITY)
 def im2col_parallel(x, kh, kw, sh, sw, ph, pw, dh, dw):
-    """``im2col`` with the kernel taps (C kh kw blocks of col) split among Numba's threads."""
+    """``im2col`` with the images split among Numba's threads."""
     return _im2col(_im2col_parallel_loop, x, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 @numba.njit(**_JIT)
-def _col2im_channel(src, dst, ci, n, c, h, w, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw):
-    """x[:, ci], the sum of the patches in col[ci]; col[ci] is read once, in memory order.
+def _col2im_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, hp, wp, sh, sw, ph, pw, dh, dw):
+    """x[b], the sum of the patches in col[b], added up channels-last in ``pad`` (hp wp C values).
 
-    Channel ci of every image (N h w values, 100 KB for W2) receives contributions only from col[ci],
-    and stays in cache while its kh kw patches are added. Offsets are added in the reference's order
-    (i, then j), so the sums round the same.
+    Taps are added in the reference's order (i, then j), so the sums round the same.
     """
-    zero = dst.dtype.type(0)
-    for b in range(n):
-        plane = (b * c + ci) * h * w
-        for k in range(h * w):
-            dst[plane + k] = zero
-    q = ci * kh * kw * n * ho * wo
+    zero = pad.dtype.type(0)
+    for k in range(hp * wp * c):
+        pad[k] = zero
     for i in range(kh):
         for j in range(kw):
-            lo, hi = _valid_range(w, wo, j * dw - pw, sw)
-            for b in range(n):
-                plane = (b * c + ci) * h * w
-                for oy in range(ho):
-                    y = oy * sh + i * dh - ph
-                    if 0 <= y < h:
-                        row = plane + y * w + j * dw - pw
-                        for ox in range(lo, hi):
-                            dst[np.uint64(row + ox * sw)] += src[np.uint64(q + ox)]
-                    q += wo
+            for oy in range(ho):
+                q = (((b * ho + oy) * wo * kh + i) * kw + j) * c  # col[b, oy, 0, i, j, 0]
+                t = ((oy * sh + i * dh) * wp + j * dw) * c  # its pixel in pad
+                for ox in range(wo):
+                    for k in range(c):
+                        pad[np.uint64(t + k)] += src[np.uint64(q + k)]
+                    q += kh * kw * c
+                    t += sw * c
+    for ci in range(c):
+        plane = (b * c + ci) * h * w
+        for y in range(h):
+            for x in range(w):
+                dst[np.uint64(plane + y * w + x)] = pad[np.uint64(((y + ph) * wp + x + pw) * c + ci)]
 
 
 @numba.njit(**_JIT)
 def _col2im_loop(col, x, sh, sw, ph, pw, dh, dw):
-    c, kh, kw, n, ho, wo = col.shape
+    n, c, h, w = x.shape
+    ho, wo, kh, kw = col.shape[1:5]
+    hp, wp = h + 2 * ph, w + 2 * pw
+    pad = np.empty(hp * wp * c, dtype=x.dtype)
     src, dst = col.reshape(-1), x.reshape(-1)
-    for ci in range(c):
-        _col2im_channel(src, dst, ci, n, c, x.shape[2], x.shape[3], kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
+    for b in range(n):
+        _col2im_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, hp, wp, sh, sw, ph, pw, dh, dw)
 
 
 @numba.njit(**_PJIT)
 def _col2im_parallel_loop(col, x, sh, sw, ph, pw, dh, dw):
-    c, kh, kw, n, ho, wo = col.shape
+    n, c, h, w = x.shape
+    ho, wo, kh, kw = col.shape[1:5]
+    hp, wp = h + 2 * ph, w + 2 * pw
     src, dst = col.reshape(-1), x.reshape(-1)
-    for ci in numba.prange(c):
-        _col2im_channel(src, dst, ci, n, c, x.shape[2], x.shape[3], kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
+    for b in numba.prange(n):
+        pad = np.empty(hp * wp * c, dtype=x.dtype)
+        _col2im_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, hp, wp, sh, sw, ph, pw, dh, dw)
 
 
 def _col2im(loop, col, h, w, sh, sw, ph, pw, dh, dw):
-    c, kh, kw, n, ho, wo = col.shape
+    n, ho, wo, kh, kw, c = col.shape
+    if (ho - 1) * sh + (kh - 1) * dh + 1 > h + 2 * ph or (wo - 1) * sw + (kw - 1) * dw + 1 > w + 2 * pw:
+        # the loops write without bounds checks, so a col that reaches past the padded image must stop here
+        raise ValueError(f"col2im: col of shape {col.shape} reaches past an image of {h}x{w} padded by ({ph}, {pw})")
     x = np.empty((n, c, h, w), dtype=col.dtype)
     loop(np.ascontiguousarray(col), x, sh, sw, ph, pw, dh, dw)
     return x
@@ -237,13 +239,13 @@ def _col2im(loop, col, h, w, sh, sw, ph, pw, dh, dw):
 
 @register("col2im", "numba_cpu", devices=("cpu",), priority=10)
 def col2im(col, h, w, sh, sw, ph, pw, dh, dw):
-    """The adjoint of im2col, into a C-contiguous x (N, C, h, w); padding rows are never stored."""
+    """The adjoint of im2col, into a C-contiguous x (N, C, h, w), one image at a time."""
     return _col2im(_col2im_loop, col, h, w, sh, sw, ph, pw, dh, dw)
 
 
 @register("col2im", "numba_cpu_parallel", devices=("cpu",), priority=_PARALLEL_PRIORITY)
 def col2im_parallel(col, h, w, sh, sw, ph, pw, dh, dw):
-    """``col2im`` with the channels (each summed by one thread) split among Numba's threads."""
+    """``col2im`` with the images split among Numba's threads."""
     return _col2im(_col2im_parallel_loop, col, h, w, sh, sw, ph, pw, dh, dw)
 
 

@@ -21,28 +21,28 @@ PRIORITY = 10  # below the CUDA C kernels (20), above the reference (0)
 
 @cuda.jit
 def im2col_kernel(x, col, sh, sw, ph, pw, dh, dw):
-    """col[ci, i, j, ni, oy, ox] = xpad[ni, ci, oy*sh + i*dh, ox*sw + j*dw]; one thread per col element."""
-    kh, kw, n, ho, wo = col.shape[1:]
+    """col[ni, oy, ox, i, j, ci] = xpad[ni, ci, oy*sh + i*dh, ox*sw + j*dw]; one thread per col element."""
+    ho, wo, kh, kw, c = col.shape[1:]
     h, w = x.shape[2], x.shape[3]
     index = cuda.grid(1)
     if index >= col.size:
         return
-    ox = index % wo
-    rest = index // wo
-    oy = rest % ho
-    rest //= ho
-    ni = rest % n
-    rest //= n
+    ci = index % c
+    rest = index // c
     j = rest % kw
     rest //= kw
     i = rest % kh
-    ci = rest // kh
+    rest //= kh
+    ox = rest % wo
+    rest //= wo
+    oy = rest % ho
+    ni = rest // ho
     iy = oy * sh + i * dh - ph
     ix = ox * sw + j * dw - pw
     if 0 <= iy < h and 0 <= ix < w:
-        col[ci, i, j, ni, oy, ox] = x[ni, ci, iy, ix]
+        col[ni, oy, ox, i, j, ci] = x[ni, ci, iy, ix]
     else:
-        col[ci, i, j, ni, oy, ox] = 0
+        col[ni, oy, ox, i, j, ci] = 0
 
 
 @cuda.jit
@@ -53,7 +53,7 @@ def col2im_kernel(col, x, sh, sw, ph, pw, dh, dw):
     ix + pw = ox*sw + j*dw; no two threads write one address, so no atomics are needed.
     """
     c, h, w = x.shape[1:]
-    kh, kw, ho, wo = col.shape[1], col.shape[2], col.shape[4], col.shape[5]
+    ho, wo, kh, kw = col.shape[1:5]
     index = cuda.grid(1)
     if index >= x.size:
         return
@@ -77,7 +77,7 @@ def col2im_kernel(col, x, sh, sw, ph, pw, dh, dw):
                 break
             if tx % sw != 0 or tx // sw >= wo:
                 continue
-            total += col[ci, i, j, ni, oy, tx // sw]
+            total += col[ni, oy, tx // sw, i, j, ci]
     x[ni, ci, iy, ix] = total
 
 
@@ -135,7 +135,7 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
     xp = get_array_module(x)
     n, c, h, w = x.shape
     ho, wo = reference.conv_output_size(h, kh, sh, ph, dh), reference.conv_output_size(w, kw, sw, pw, dw)
-    col = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
+    col = xp.empty((n, ho, wo, kh, kw, c), dtype=x.dtype)
     if col.size:
         im2col_kernel[_blocks(col.size), THREADS, _stream(x)](_device(x), _device(col), sh, sw, ph, pw, dh, dw)
     return col
@@ -146,7 +146,7 @@ def col2im(col, h, w, sh, sw, ph, pw, dh, dw):
     if not _native(col):
         return reference.col2im(col, h, w, sh, sw, ph, pw, dh, dw)
     xp = get_array_module(col)
-    c, n = col.shape[0], col.shape[3]
+    n, c = col.shape[0], col.shape[5]
     x = xp.empty((n, c, h, w), dtype=col.dtype)
     if x.size:
         col2im_kernel[_blocks(x.size), THREADS, _stream(col)](_device(col), _device(x), sh, sw, ph, pw, dh, dw)

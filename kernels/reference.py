@@ -3,9 +3,12 @@
 They are written against ``xp`` (NumPy or CuPy, from the arrays), so they also serve as the GPU
 fallback. Layout conventions shared by all implementations:
 
-- im2col: x (N, C, H, W) -> col (C, kh, kw, N, Ho, Wo), C-contiguous. Putting (C, kh, kw) first and
-  the batch after lets one GEMM, W (O, C*kh*kw) @ col (C*kh*kw, N*Ho*Wo), serve the whole batch.
-- col2im: the adjoint, col (C, kh, kw, N, Ho, Wo) -> x (N, C, H, W), summing overlapping patches.
+- im2col: x (N, C, H, W) -> col (N, Ho, Wo, kh, kw, C), C-contiguous: one row of C kh kw values per
+  output pixel, the channels innermost. Each row is the patch under that pixel, so one GEMM,
+  col (N Ho Wo, kh kw C) @ W^T, serves the whole batch; with the channels innermost, a patch row is
+  made of kh runs of kw C contiguous values of the image seen channels-last, so it is cut by long
+  copies (the (C, kh, kw, N, Ho, Wo) layout of Caffe gathers single values with the stride instead).
+- col2im: the adjoint, col (N, Ho, Wo, kh, kw, C) -> x (N, C, H, W), summing overlapping patches.
 """
 from minigan.backend import get_array_module
 from minigan.kernels import register
@@ -32,38 +35,38 @@ def leaky_relu_grad(x, gy, slope):
 
 @register("im2col", "reference", devices=("cpu", "cuda"))
 def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
-    """Patches of x (N, C, H, W) as col (C, kh, kw, N, Ho, Wo).
+    """Patches of x (N, C, H, W) as col (N, Ho, Wo, kh, kw, C).
 
-    col[c, i, j, n, oy, ox] = xpad[n, c, oy*sh + i*dh, ox*sw + j*dw]. The patches are a strided view
-    of the zero-padded input (no copy), and one transposing copy makes them contiguous.
+    col[n, oy, ox, i, j, c] = xpad[n, c, oy*sh + i*dh, ox*sw + j*dw]. One copy makes x channels-last
+    and zero-padded; the patches are a strided view of it, and one copy makes them contiguous.
     """
     xp = get_array_module(x)
     n, c, h, w = x.shape
     ho, wo = conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
-    if ph or pw:
-        x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    s_n, s_c, s_h, s_w = x.strides
+    padded = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
+    padded[:, ph:ph + h, pw:pw + w, :] = x.transpose(0, 2, 3, 1)
+    s_n, s_h, s_w, s_c = padded.strides
     patches = xp.lib.stride_tricks.as_strided(
-        x, shape=(c, kh, kw, n, ho, wo), strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw))
+        padded, shape=(n, ho, wo, kh, kw, c), strides=(s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c))
     return xp.ascontiguousarray(patches)
 
 
 @register("col2im", "reference", devices=("cpu", "cuda"))
 def col2im(col, h, w, sh, sw, ph, pw, dh, dw):
-    """The adjoint of im2col: add each patch of col (C, kh, kw, N, Ho, Wo) back into x (N, C, h, w).
+    """The adjoint of im2col: add each patch of col (N, Ho, Wo, kh, kw, C) back into x (N, C, h, w).
 
-    One strided add per kernel offset (kh * kw of them), each covering the whole batch.
+    One strided add per kernel offset (kh * kw of them), each covering the whole batch, into a
+    channels-last padded image; the result is a (non-contiguous) NCHW view of its inside.
     """
     xp = get_array_module(col)
-    c, kh, kw, n, ho, wo = col.shape
-    hp, wp = h + 2 * ph, w + 2 * pw
+    n, ho, wo, kh, kw, c = col.shape
     # Rows/columns past the last patch (when (hp - d(k-1) - 1) % s != 0) get no contribution.
-    x = xp.zeros((n, c, hp, wp), dtype=col.dtype)
+    x = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=col.dtype)
     for i in range(kh):
         for j in range(kw):
             y0, x0 = i * dh, j * dw
-            x[:, :, y0:y0 + sh * (ho - 1) + 1:sh, x0:x0 + sw * (wo - 1) + 1:sw] += col[:, i, j].transpose(1, 0, 2, 3)
-    return x[:, :, ph:ph + h, pw:pw + w]
+            x[:, y0:y0 + sh * (ho - 1) + 1:sh, x0:x0 + sw * (wo - 1) + 1:sw, :] += col[:, :, :, i, j, :]
+    return x[:, ph:ph + h, pw:pw + w, :].transpose(0, 3, 1, 2)
 
 
 @register("adam_update", "reference", devices=("cpu", "cuda"))

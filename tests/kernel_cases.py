@@ -70,7 +70,7 @@ def _im2col(draw, limits):
 @st.composite
 def _col2im(draw, limits):
     (n, c, h, w), (kh, kw, sh, sw, ph, pw, dh, dw), (ho, wo) = draw(_geometry(limits))
-    col = _rng(draw).standard_normal((c, kh, kw, n, ho, wo)).astype(draw(DTYPES))
+    col = _rng(draw).standard_normal((n, ho, wo, kh, kw, c)).astype(draw(DTYPES))
     return col, h, w, sh, sw, ph, pw, dh, dw
 
 

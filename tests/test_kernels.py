@@ -47,19 +47,19 @@ def conv_geometry(draw):
 def naive_im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
     ho, wo = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    col = np.zeros((c, kh, kw, n, ho, wo), dtype=x.dtype)
+    col = np.zeros((n, ho, wo, kh, kw, c), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
             for oy in range(ho):
                 for ox in range(wo):
                     y, z = oy * sh + i * dh - ph, ox * sw + j * dw - pw
                     if 0 <= y < h and 0 <= z < w:
-                        col[:, i, j, :, oy, ox] = x[:, :, y, z].T
+                        col[:, oy, ox, i, j, :] = x[:, :, y, z]
     return col
 
 
 def naive_col2im(col, h, w, sh, sw, ph, pw, dh, dw):
-    c, kh, kw, n, ho, wo = col.shape
+    n, ho, wo, kh, kw, c = col.shape
     x = np.zeros((n, c, h, w), dtype=col.dtype)
     for i in range(kh):
         for j in range(kw):
@@ -67,7 +67,7 @@ def naive_col2im(col, h, w, sh, sw, ph, pw, dh, dw):
                 for ox in range(wo):
                     y, z = oy * sh + i * dh - ph, ox * sw + j * dw - pw
                     if 0 <= y < h and 0 <= z < w:
-                        x[:, :, y, z] += col[:, i, j, :, oy, ox].T
+                        x[:, :, y, z] += col[:, oy, ox, i, j, :]
     return x
 
 
@@ -94,7 +94,7 @@ def test_im2col_matches_naive_loop(device, name, geo, dtype, layout, seed):
 def test_col2im_matches_naive_loop(device, name, geo, dtype, seed):
     n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw = geo
     ho, wo = conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
-    col = np.random.default_rng(seed).standard_normal((c, kh, kw, n, ho, wo)).astype(dtype)
+    col = np.random.default_rng(seed).standard_normal((n, ho, wo, kh, kw, c)).astype(dtype)
     x = _kernel("col2im", device, name)(_on(device, col), h, w, sh, sw, ph, pw, dh, dw)
     expected = naive_col2im(col, h, w, sh, sw, ph, pw, dh, dw)
     assert x.shape == expected.shape and x.dtype == col.dtype

@@ -69,7 +69,7 @@ def test_im2col_and_col2im_on_dcgan_geometries(n, c, h, w, k, s, p, dtype):
     rng = np.random.default_rng(n * 100 + h)
     x = rng.standard_normal((n, c, h, w)).astype(dtype)
     ho, wo = reference.conv_output_size(h, k, s, p, 1), reference.conv_output_size(w, k, s, p, 1)
-    col = rng.standard_normal((c, k, k, n, ho, wo)).astype(dtype)
+    col = rng.standard_normal((n, ho, wo, k, k, c)).astype(dtype)
     for im2col, col2im in ((numba_cpu.im2col, numba_cpu.col2im), (numba_cpu.im2col_parallel, numba_cpu.col2im_parallel)):
         assert_matches_reference("im2col", im2col, (x, k, k, s, s, p, p, 1, 1))
         assert_matches_reference("col2im", col2im, (col, h, w, s, s, p, p, 1, 1))

@@ -1,28 +1,29 @@
 // im2col and col2im for cupy.RawModule (loaded by kernels/cuda_c.py), with the layout and the names of
 // kernels/reference.py:
 //   x   (n, c, h, w)            the image batch, C-contiguous;
-//   col (c, kh, kw, n, ho, wo)  col[ci, i, j, ni, oy, ox] = xpad[ni, ci, oy*sh + i*dh, ox*sw + j*dw],
+//   col (n, ho, wo, kh, kw, c)  col[ni, oy, ox, i, j, ci] = xpad[ni, ci, oy*sh + i*dh, ox*sw + j*dw],
 // where xpad is x with ph zero rows and pw zero columns on each side. Indices are int: the wrappers
 // send arrays of 2**31 elements or more to the reference instead.
 
 // One thread per element of col, in col's memory order, so that neighbouring threads write
-// neighbouring addresses (coalesced stores) and read x along a row with stride sw.
+// neighbouring addresses (coalesced stores); they read x across its channels (stride h w), through
+// the cache, since every pixel of x is read by up to kh kw threads.
 template <typename T>
 __global__ void im2col(const T* __restrict__ x, T* __restrict__ col,
                        int n, int c, int h, int w, int kh, int kw, int sh, int sw,
                        int ph, int pw, int dh, int dw, int ho, int wo) {
     int index = blockIdx.x * blockDim.x + threadIdx.x;
     if (index >= c * kh * kw * n * ho * wo) return;
-    int ox = index % wo;
-    int rest = index / wo;
-    int oy = rest % ho;
-    rest /= ho;
-    int ni = rest % n;
-    rest /= n;
+    int ci = index % c;
+    int rest = index / c;
     int j = rest % kw;
     rest /= kw;
     int i = rest % kh;
-    int ci = rest / kh;
+    rest /= kh;
+    int ox = rest % wo;
+    rest /= wo;
+    int oy = rest % ho;
+    int ni = rest / ho;
     // Position in the unpadded input; outside it lies the zero padding.
     int iy = oy * sh + i * dh - ph;
     int ix = ox * sw + j * dw - pw;
@@ -57,7 +58,7 @@ __global__ void col2im(const T* __restrict__ col, T* __restrict__ x,
             if (tx < 0) break;
             if (tx % sw != 0 || tx / sw >= wo) continue;
             int ox = tx / sw;
-            sum += col[((((ci * kh + i) * kw + j) * n + ni) * ho + oy) * wo + ox];
+            sum += col[((((ni * ho + oy) * wo + ox) * kh + i) * kw + j) * c + ci];
         }
     }
     x[index] = sum;

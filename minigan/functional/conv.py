@@ -7,14 +7,17 @@ Shapes (NCHW), for each spatial axis with stride s, padding p, dilation d, kerne
     conv_transpose2d  x (N, C, H, W), W (C, O, kh, kw), b (O,) -> y (N, O, Hout, Wout),
                       Hout = (H - 1) s - 2p + d (k - 1) + output_padding + 1
 
-conv2d is one matrix product: W seen as (O, C kh kw) times the patches of x, col (C kh kw, N Ho Wo),
-which the ``im2col`` kernel cuts out. The batch lives in the GEMM's columns, so one BLAS call serves
-the whole batch (Chellapilla et al. 2006, "High performance convolutional neural networks for document
-processing").
+conv2d is one matrix product: the patches of x, col (N Ho Wo, kh kw C), one row per output pixel,
+which the ``im2col`` kernel cuts out, times the weight seen as (kh kw C, O). The batch lives in the
+GEMM's rows, so one BLAS call serves the whole batch (Chellapilla et al. 2006, "High performance
+convolutional neural networks for document processing"). The channels are innermost in a patch row,
+as in channels-last engines: the kernel then copies runs of kw C values instead of gathering single
+ones, and the (N Ho Wo, O) product is one transposing copy away from NCHW. The weight's own
+reordering to (O, kh, kw, C) is a copy of the (small) weight per call.
 
 The transposed convolution is the adjoint of conv2d, <conv2d(x, W), y> = <x, conv_transpose2d(y, W)>,
-so its forward is the same computation as conv2d's input gradient: col = W^T x (one GEMM), then the
-``col2im`` kernel adds every patch back into the image. No zeros are inserted between pixels.
+so its forward is the same computation as conv2d's input gradient: col = x W (one GEMM, x seen as
+(N H W, C)), then the ``col2im`` kernel adds every patch back into the image. No zeros are inserted between pixels.
 
 Gradients, each built from these same differentiable ops so that double backward works:
 
@@ -22,7 +25,7 @@ Gradients, each built from these same differentiable ops so that double backward
     conv_transpose2d:    gx = conv2d(gy, W)             gW = grad_weight(gy, x)   gb = sum gy
     grad_weight(x, gy):  d/dx = conv_transpose2d(gy, ggW),   d/dgy = conv2d(x, ggW)
 
-where grad_weight(x, gy) = gy (O, N Ho Wo) @ im2col(x)^T is ``Conv2dGradWeight``.
+where grad_weight(x, gy) = gy (O, N Ho Wo) @ im2col(x) (N Ho Wo, kh kw C) is ``Conv2dGradWeight``.
 
 Memory versus speed: the backward recomputes im2col(x) for the weight gradient instead of keeping the
 forward's col. A col holds (kh kw / (sh sw)) times the input's elements (4x for DCGAN's 4x4 stride-2
@@ -61,6 +64,12 @@ def _to_nchw(y, bias, xp):
     return out
 
 
+def _channels_last(w):
+    """A 4-D weight (A, B, kh, kw) as the matrix (A, kh kw B) whose rows match col's (kh, kw, C) order."""
+    a, b, kh, kw = w.shape
+    return w.transpose(0, 2, 3, 1).reshape(a, kh * kw * b)
+
+
 def _adjoint_output_padding(in_hw, out_hw, kernel_hw, conv):
     """The output_padding with which conv_transpose2d maps conv2d's output size back to ``in_hw``.
 
@@ -86,12 +95,12 @@ def _batch_chunks(n, col_bytes):
 
 
 def _im2col(x, kernel_hw, conv):
-    """The patches of x as col (C, kh, kw, N, Ho, Wo), from the best im2col kernel for x's device."""
+    """The patches of x as col (N, Ho, Wo, kh, kw, C), from the best im2col kernel for x's device."""
     return kernels.get("im2col", backend.get_array_module(x))(x, kernel_hw[0], kernel_hw[1], *conv)
 
 
 class Conv2d(Function):
-    """y = W * x + b: im2col(x) as col (C kh kw, N Ho Wo), then y = W (O, C kh kw) @ col.
+    """y = W * x + b: im2col(x) as col (N Ho Wo, kh kw C), then y = col @ W^T (kh kw C, O), to NCHW.
 
     ``conv`` is (sh, sw, ph, pw, dh, dw), the argument order of the im2col/col2im kernels. Nothing is
     saved: the backward reads x and W from ``self.inputs`` (see the module doc on the col). ``col``
@@ -105,11 +114,11 @@ class Conv2d(Function):
         o, c, kh, kw = w.shape
         col, self.col = self.col, None  # a given col is used once, not kept by a node left in a graph
         if col is None:
-            col = _im2col(x, (kh, kw), self.conv)  # (C, kh, kw, N, Ho, Wo)
+            col = _im2col(x, (kh, kw), self.conv)  # (N, Ho, Wo, kh, kw, C)
         xp = backend.get_array_module(col)
-        n, ho, wo = col.shape[3:]
-        y = w.reshape(o, c * kh * kw) @ col.reshape(c * kh * kw, n * ho * wo)  # (O, N Ho Wo)
-        return _to_nchw(y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3), b, xp)
+        n, ho, wo = col.shape[:3]
+        y = col.reshape(n * ho * wo, kh * kw * c) @ _channels_last(w).T  # (N Ho Wo, O)
+        return _to_nchw(y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), b, xp)
 
     def backward(self, gy):
         x, w = self.inputs[:2]
@@ -126,7 +135,7 @@ class Conv2d(Function):
 
 
 class Conv2dGradWeight(Function):
-    """gW = d <conv2d(x, W), gy> / dW = gy (O, N Ho Wo) @ im2col(x)^T (N Ho Wo, C kh kw).
+    """gW = d <conv2d(x, W), gy> / dW = gy (O, N Ho Wo) @ im2col(x) (N Ho Wo, kh kw C), to (O, C, kh, kw).
 
     It is bilinear in (x, gy), so its own gradients are convolutions with ggW:
     d/dx = conv_transpose2d(gy, ggW) and d/dgy = conv2d(x, ggW). ``col`` may pass in im2col(x).
@@ -138,22 +147,21 @@ class Conv2dGradWeight(Function):
     def forward(self, x, gy):
         kh, kw = self.kernel_hw
         c, o = x.shape[1], gy.shape[1]
+        xp = backend.get_array_module(gy)
         col, self.col = self.col, None  # as in Conv2d.forward
-        if col is not None:
-            gy_mat = gy.transpose(1, 0, 2, 3).reshape(o, -1)  # one copy, to the (O, N Ho Wo) order of col
-            return (gy_mat @ col.reshape(c * kh * kw, -1).T).reshape(o, c, kh, kw)
+        parts = [slice(None)] if col is not None else _batch_chunks(x.shape[0], gy.size // o * c * kh * kw * x.itemsize)
         # gW is a sum over the images: add it up chunk by chunk, each chunk's col cut only when needed
         gw = None
-        for part in _batch_chunks(x.shape[0], gy.size // o * c * kh * kw * x.itemsize):
-            col = _im2col(x[part], self.kernel_hw, self.conv)
+        for part in parts:
+            part_col = col if col is not None else _im2col(x[part], self.kernel_hw, self.conv)
             gy_mat = gy[part].transpose(1, 0, 2, 3).reshape(o, -1)  # one copy, to the (O, N Ho Wo) order of col
-            term = gy_mat @ col.reshape(c * kh * kw, -1).T
-            del col  # before the next chunk's
+            term = gy_mat @ part_col.reshape(-1, kh * kw * c)  # (O, kh kw C)
+            del part_col  # before the next chunk's
             if gw is None:
                 gw = term
             else:
                 gw += term
-        return gw.reshape(o, c, kh, kw)
+        return xp.ascontiguousarray(gw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
 
     def backward(self, ggw):
         x, gy = self.inputs
@@ -167,7 +175,7 @@ class Conv2dGradWeight(Function):
 
 
 class ConvTranspose2d(Function):
-    """y = W^T * x + b, the adjoint of Conv2d: col = W (C, O kh kw)^T @ x (C, N H W), y = col2im(col).
+    """y = W^T * x + b, the adjoint of Conv2d: col = x (N H W, C) @ W (C, kh kw O), y = col2im(col).
 
     ``output_padding`` must be smaller than the stride here, so that conv2d of the output has
     exactly x's size; ``conv_transpose2d`` reduces the other cases PyTorch allows to this one.
@@ -184,15 +192,15 @@ class ConvTranspose2d(Function):
         hout = (h - 1) * sh - 2 * ph + dh * (kh - 1) + self.output_padding[0] + 1
         wout = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + self.output_padding[1] + 1
         col2im = kernels.get("col2im", xp)
-        w_t = w.reshape(c, o * kh * kw).T
+        w_rows = _channels_last(w)  # (C, kh kw O): W's (in, out, kh, kw) layout, as conv2d's is (out, in, kh, kw)
         parts = _batch_chunks(n, o * kh * kw * n * h * wd * x.itemsize)
-        # Each image's output comes from its own columns only, so the batch splits into independent chunks.
+        # Each image's output comes from its own rows only, so the batch splits into independent chunks.
         y = None if len(parts) == 1 else xp.empty((n, o, hout, wout), dtype=x.dtype)
         for part in parts:
             m = part.stop - part.start
-            x_mat = x[part].transpose(1, 0, 2, 3).reshape(c, m * h * wd)  # one copy: channels first for the GEMM
-            col = w_t @ x_mat  # (O kh kw, m H W)
-            y_part = col2im(col.reshape(o, kh, kw, m, h, wd), hout, wout, *self.conv)
+            x_mat = x[part].transpose(0, 2, 3, 1).reshape(m * h * wd, c)  # one copy: channels last for the GEMM
+            col = x_mat @ w_rows  # (m H W, kh kw O)
+            y_part = col2im(col.reshape(m, h, wd, kh, kw, o), hout, wout, *self.conv)
             del col, x_mat  # before the next chunk's
             if y is None:
                 y = y_part
