@@ -39,6 +39,15 @@ ELEMENTWISE = {
     "full": [("W2 D act (128,64,14,14)", (128, 64, 14, 14)), ("W3 D act (128,128,16,16)", (128, 128, 16, 16))],
     "quick": [("tiny act (4,4,8,8)", (4, 4, 8, 8))],
 }
+# (label, x shape as (B, R, S), with a bias?): conv2d's output to NCHW, and gradients to channels-last.
+TRANSPOSES = {
+    "full": [
+        ("W2 D conv2 out (128,49,128) +bias", (128, 49, 128), True),
+        ("W2 D conv1 grad (128,64,196)", (128, 64, 196), False),
+        ("W3 D conv2 grad (128,128,256)", (128, 128, 256), False),
+    ],
+    "quick": [("tiny (4,8,16) +bias", (4, 8, 16), True)],
+}
 # Batch norm inputs viewed as (N, C, L), the kernels' contract.
 BATCH_NORMS = {
     "full": [
@@ -149,6 +158,21 @@ def bench_leaky_relu(cfg, torch, results):
             bwd["torch"] = lambda: torch.ops.aten.leaky_relu_backward(tgy, tx, 0.2, False)
         _record(results, "leaky_relu", label, _time(fwd, cfg))
         _record(results, "leaky_relu_grad", label, _time(bwd, cfg))
+
+
+def bench_batch_transpose(cfg, torch, results):
+    for label, shape, with_bias in TRANSPOSES[cfg.size]:
+        rng = _rng()
+        x = _randn(rng, shape)
+        bias = _randn(rng, shape[2]) if with_bias else None
+        cands = {name: (lambda f=kernels.get("batch_transpose", np, name): f(x, bias))
+                 for name in _impl_names("batch_transpose")}
+        if torch is not None:
+            tx = torch.from_numpy(x.copy())
+            tb = None if bias is None else torch.from_numpy(bias.copy())[:, None]
+            cands["torch"] = ((lambda: tx.transpose(1, 2).contiguous()) if tb is None
+                              else (lambda: tx.transpose(1, 2) + tb))
+        _record(results, "batch_transpose", label, _time(cands, cfg))
 
 
 def bench_batch_norm(cfg, torch, results):
@@ -317,7 +341,7 @@ def bench_elementwise_ops(cfg, torch, results):
         _record(results, "F.batch_norm forward+backward", label, _rename_reference(_time(cands, cfg)))
 
 
-BENCHES = (bench_im2col, bench_col2im, bench_leaky_relu, bench_batch_norm, bench_adam,
+BENCHES = (bench_im2col, bench_col2im, bench_batch_transpose, bench_leaky_relu, bench_batch_norm, bench_adam,
            bench_conv_ops, bench_conv_transpose_ops, bench_elementwise_ops)
 
 

@@ -29,6 +29,7 @@ KERNELS = {
     "leaky_relu.cu": ("leaky_relu", "leaky_relu_grad"),
     "batch_norm.cu": ("batch_norm_forward", "batch_norm_backward"),
     "adam.cu": ("adam_update",),
+    "batch_transpose.cu": ("batch_transpose",),
 }
 C_TYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 
@@ -137,6 +138,22 @@ def leaky_relu_grad(x, gy, slope):
         grid, block = _elementwise_grid(x.size)
         _kernel("leaky_relu_grad", x.dtype)(grid, block, (x, gy, gx, x.dtype.type(slope), np.uint64(x.size)))
     return gx
+
+
+@register("batch_transpose", "cuda_c", devices=("cuda",), priority=PRIORITY)
+def batch_transpose(x, bias=None):
+    if not _native(x, *(() if bias is None else (bias,))):
+        return reference.batch_transpose(x, bias)
+    xp = get_array_module(x)
+    nb, r, s = x.shape
+    x = xp.ascontiguousarray(x)
+    bias = xp.empty(0, dtype=x.dtype) if bias is None else xp.ascontiguousarray(bias)  # read only when has_bias
+    out = xp.empty((nb, s, r), dtype=x.dtype)
+    if out.size:
+        grid, block = _elementwise_grid(out.size)
+        _kernel("batch_transpose", x.dtype)(grid, block, (x, bias, out, np.uint64(r), np.uint64(s),
+                                                          np.int32(bias.size > 0), np.uint64(out.size)))
+    return out
 
 
 @register("batch_norm_forward", "cuda_c", devices=("cuda",), priority=PRIORITY)

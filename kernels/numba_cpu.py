@@ -249,6 +249,32 @@ def col2im_parallel(col, h, w, sh, sw, ph, pw, dh, dw):
     return _col2im(_col2im_parallel_loop, col, h, w, sh, sw, ph, pw, dh, dw)
 
 
+# -- batch_transpose -----------------------------------------------------------------------------------
+
+
+@numba.njit(**_JIT)
+def _batch_transpose_loop(x, bias, out):
+    # Reads x in memory order and writes out with the stride R: measured on W2's layouts, 1.5 to 3x
+    # faster than NumPy's transposing copy, which walks the other way, and than 16x16 tiles.
+    for b in range(x.shape[0]):
+        for i in range(x.shape[1]):
+            if bias.size:
+                for j in range(x.shape[2]):
+                    out[b, j, i] = x[b, i, j] + bias[j]
+            else:
+                for j in range(x.shape[2]):
+                    out[b, j, i] = x[b, i, j]
+
+
+@register("batch_transpose", "numba_cpu", devices=("cpu",), priority=10)
+def batch_transpose(x, bias=None):
+    """out[b, j, i] = x[b, i, j] (+ bias[j]), x (B, R, S) -> (B, S, R), in one pass."""
+    out = np.empty((x.shape[0], x.shape[2], x.shape[1]), dtype=x.dtype)
+    no_bias = np.empty(0, dtype=x.dtype)
+    _batch_transpose_loop(x, no_bias if bias is None else np.ascontiguousarray(bias), out)
+    return out
+
+
 # -- batch normalisation -----------------------------------------------------------------------------
 # x is (N, C, L), C-contiguous (the contract in reference.py), seen here as (N, F) with F = C L
 # features. Each pass runs over the batch with the features innermost, keeping one float64 partial

@@ -69,6 +69,23 @@ def col2im(col, h, w, sh, sw, ph, pw, dh, dw):
     return x[:, ph:ph + h, pw:pw + w, :].transpose(0, 3, 1, 2)
 
 
+@register("batch_transpose", "reference", devices=("cpu", "cuda"))
+def batch_transpose(x, bias=None):
+    """out[b, j, i] = x[b, i, j] (+ bias[j]): x (B, R, S) -> a C-contiguous (B, S, R).
+
+    Convolution moves activations between channels-first (N, C, H W) and channels-last (N, H W, C)
+    with it; ``bias`` (S,), when given, is the bias of the layer whose output is being laid out, added
+    in the same pass.
+    """
+    xp = get_array_module(x)
+    out = xp.empty((x.shape[0], x.shape[2], x.shape[1]), dtype=x.dtype)
+    if bias is None:
+        out[...] = x.transpose(0, 2, 1)
+    else:
+        xp.add(x.transpose(0, 2, 1), bias[:, None], out=out)
+    return out
+
+
 @register("adam_update", "reference", devices=("cpu", "cuda"))
 def adam_update(param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step):
     """One Adam step in place, as torch.optim.Adam (Kingma & Ba 2015, Algorithm 1; L2 weight decay).

@@ -28,7 +28,8 @@ IN_PLACE = {"adam_update": 4}
 # norm computes its variance with Welford's method, not two passes), so they get more room in float32.
 _EXACTISH = {np.dtype(np.float32): dict(rtol=1e-6, atol=1e-7), np.dtype(np.float64): dict(rtol=1e-13, atol=1e-14)}
 _REDUCTION = {np.dtype(np.float32): dict(rtol=1e-4, atol=1e-4), np.dtype(np.float64): dict(rtol=1e-10, atol=1e-11)}
-TOLERANCE = {"im2col": _EXACTISH, "col2im": _EXACTISH, "leaky_relu": _EXACTISH, "leaky_relu_grad": _EXACTISH,
+TOLERANCE = {"im2col": _EXACTISH, "col2im": _EXACTISH, "batch_transpose": _EXACTISH,
+             "leaky_relu": _EXACTISH, "leaky_relu_grad": _EXACTISH,
              "batch_norm_forward": _REDUCTION, "batch_norm_backward": _REDUCTION,
              "adam_update": {np.dtype(np.float32): dict(rtol=1e-5, atol=1e-6),
                              np.dtype(np.float64): dict(rtol=1e-12, atol=1e-13)}}
@@ -72,6 +73,16 @@ def _col2im(draw, limits):
     (n, c, h, w), (kh, kw, sh, sw, ph, pw, dh, dw), (ho, wo) = draw(_geometry(limits))
     col = _rng(draw).standard_normal((n, ho, wo, kh, kw, c)).astype(draw(DTYPES))
     return col, h, w, sh, sw, ph, pw, dh, dw
+
+
+@st.composite
+def _batch_transpose(draw, limits):
+    """x (B, R, S), maybe strided, with or without a bias (S,)."""
+    rng, dtype = _rng(draw), draw(DTYPES)
+    shape = tuple(draw(st.lists(st.integers(1, 9), min_size=3, max_size=3).filter(
+        lambda s: int(np.prod(s)) <= limits.elements)))
+    bias = rng.standard_normal(shape[2]).astype(dtype) if draw(st.booleans()) else None
+    return _maybe_strided(draw, rng, shape, dtype), bias
 
 
 def _elementwise_shape(draw, limits):
@@ -136,7 +147,7 @@ def _adam_update(draw, limits):
 
 _CASES = {"im2col": _im2col, "col2im": _col2im, "leaky_relu": _leaky_relu, "leaky_relu_grad": _leaky_relu_grad,
           "batch_norm_forward": _batch_norm_forward, "batch_norm_backward": _batch_norm_backward,
-          "adam_update": _adam_update}
+          "adam_update": _adam_update, "batch_transpose": _batch_transpose}
 PRIMITIVES = tuple(_CASES)
 
 

@@ -49,8 +49,8 @@ from minigan.kernels.reference import conv_output_size
 def _to_nchw(y, bias, xp):
     """A C-contiguous copy of ``y`` (N, O, H, W) plus ``bias`` (O,), in one pass over the data.
 
-    ``y`` is a fresh array the op owns (a GEMM or col2im result), so when it is already contiguous
-    the bias is added in place and nothing is copied.
+    ``y`` is a fresh array the op owns (col2im's result), so when it is already contiguous the bias is
+    added in place and nothing is copied.
     """
     if y.flags.c_contiguous:
         if bias is not None:
@@ -94,6 +94,13 @@ def _batch_chunks(n, col_bytes):
     return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
 
 
+def _pixel_rows(x):
+    """x (N, C, H, W) channels-last, as the matrix (N H W, C): one row per pixel."""
+    n, c, h, w = x.shape
+    transpose = kernels.get("batch_transpose", backend.get_array_module(x))
+    return transpose(x.reshape(n, c, h * w)).reshape(n * h * w, c)
+
+
 def _im2col(x, kernel_hw, conv):
     """The patches of x as col (N, Ho, Wo, kh, kw, C), from the best im2col kernel for x's device."""
     return kernels.get("im2col", backend.get_array_module(x))(x, kernel_hw[0], kernel_hw[1], *conv)
@@ -104,7 +111,8 @@ class Conv2d(Function):
 
     ``conv`` is (sh, sw, ph, pw, dh, dw), the argument order of the im2col/col2im kernels. Nothing is
     saved: the backward reads x and W from ``self.inputs`` (see the module doc on the col). ``col``
-    passes in im2col(x) when the caller has already cut it (see ConvTranspose2d.backward).
+    passes in im2col(x) when the caller has already cut it (see ConvTranspose2d.backward). The
+    backward lays gy out channels-last once for both of its gradients, which both multiply it as rows.
     """
 
     def __init__(self, conv, col=None):
@@ -115,47 +123,52 @@ class Conv2d(Function):
         col, self.col = self.col, None  # a given col is used once, not kept by a node left in a graph
         if col is None:
             col = _im2col(x, (kh, kw), self.conv)  # (N, Ho, Wo, kh, kw, C)
-        xp = backend.get_array_module(col)
         n, ho, wo = col.shape[:3]
         y = col.reshape(n * ho * wo, kh * kw * c) @ _channels_last(w).T  # (N Ho Wo, O)
-        return _to_nchw(y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), b, xp)
+        transpose = kernels.get("batch_transpose", backend.get_array_module(col))
+        return transpose(y.reshape(n, ho * wo, o), b).reshape(n, o, ho, wo)  # to NCHW, the bias added on the way
 
     def backward(self, gy):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
         gx = gw = gb = None
+        rows = _pixel_rows(gy.data) if need[0] and need[1] else None
         if need[0]:
             pad = _adjoint_output_padding(x.shape[2:], gy.shape[2:], w.shape[2:], self.conv)
-            gx = ConvTranspose2d(self.conv, pad).apply(gy, w)
+            gx = ConvTranspose2d(self.conv, pad, rows).apply(gy, w)
         if need[1]:
-            gw = Conv2dGradWeight(self.conv, w.shape[2:]).apply(x, gy)
+            gw = Conv2dGradWeight(self.conv, w.shape[2:], gy_rows=rows).apply(x, gy)
         if len(need) > 2 and need[2]:
             gb = reduction.sum(gy, axis=(0, 2, 3))
         return gx, gw, gb
 
 
 class Conv2dGradWeight(Function):
-    """gW = d <conv2d(x, W), gy> / dW = gy (O, N Ho Wo) @ im2col(x) (N Ho Wo, kh kw C), to (O, C, kh, kw).
+    """gW = d <conv2d(x, W), gy> / dW = gy^T (O, N Ho Wo) @ im2col(x) (N Ho Wo, kh kw C), to (O, C, kh, kw).
 
     It is bilinear in (x, gy), so its own gradients are convolutions with ggW:
-    d/dx = conv_transpose2d(gy, ggW) and d/dgy = conv2d(x, ggW). ``col`` may pass in im2col(x).
+    d/dx = conv_transpose2d(gy, ggW) and d/dgy = conv2d(x, ggW). ``col`` may pass in im2col(x), and
+    ``gy_rows`` gy channels-last as (N Ho Wo, O).
     """
 
-    def __init__(self, conv, kernel_hw, col=None):
-        self.conv, self.kernel_hw, self.col = conv, tuple(kernel_hw), col
+    def __init__(self, conv, kernel_hw, col=None, gy_rows=None):
+        self.conv, self.kernel_hw, self.col, self.gy_rows = conv, tuple(kernel_hw), col, gy_rows
 
     def forward(self, x, gy):
         kh, kw = self.kernel_hw
-        c, o = x.shape[1], gy.shape[1]
+        n, c, o = x.shape[0], x.shape[1], gy.shape[1]
         xp = backend.get_array_module(gy)
         col, self.col = self.col, None  # as in Conv2d.forward
-        parts = [slice(None)] if col is not None else _batch_chunks(x.shape[0], gy.size // o * c * kh * kw * x.itemsize)
+        rows, self.gy_rows = self.gy_rows, None
+        if rows is None:
+            rows = _pixel_rows(gy)
+        rows = rows.reshape(n, -1, o)  # (N, Ho Wo, O): a chunk of images is a block of rows
+        parts = [slice(None)] if col is not None else _batch_chunks(n, gy.size // o * c * kh * kw * x.itemsize)
         # gW is a sum over the images: add it up chunk by chunk, each chunk's col cut only when needed
         gw = None
         for part in parts:
             part_col = col if col is not None else _im2col(x[part], self.kernel_hw, self.conv)
-            gy_mat = gy[part].transpose(1, 0, 2, 3).reshape(o, -1)  # one copy, to the (O, N Ho Wo) order of col
-            term = gy_mat @ part_col.reshape(-1, kh * kw * c)  # (O, kh kw C)
+            term = rows[part].reshape(-1, o).T @ part_col.reshape(-1, kh * kw * c)  # (O, kh kw C)
             del part_col  # before the next chunk's
             if gw is None:
                 gw = term
@@ -179,10 +192,11 @@ class ConvTranspose2d(Function):
 
     ``output_padding`` must be smaller than the stride here, so that conv2d of the output has
     exactly x's size; ``conv_transpose2d`` reduces the other cases PyTorch allows to this one.
+    ``x_rows`` may pass in x channels-last as (N H W, C).
     """
 
-    def __init__(self, conv, output_padding):
-        self.conv, self.output_padding = conv, output_padding
+    def __init__(self, conv, output_padding, x_rows=None):
+        self.conv, self.output_padding, self.x_rows = conv, output_padding, x_rows
 
     def forward(self, x, w, b=None):
         xp = backend.get_array_module(x)
@@ -193,15 +207,18 @@ class ConvTranspose2d(Function):
         wout = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + self.output_padding[1] + 1
         col2im = kernels.get("col2im", xp)
         w_rows = _channels_last(w)  # (C, kh kw O): W's (in, out, kh, kw) layout, as conv2d's is (out, in, kh, kw)
+        rows, self.x_rows = self.x_rows, None  # as Conv2d's col
+        if rows is None:
+            rows = _pixel_rows(x)
+        rows = rows.reshape(n, h * wd, c)
         parts = _batch_chunks(n, o * kh * kw * n * h * wd * x.itemsize)
         # Each image's output comes from its own rows only, so the batch splits into independent chunks.
         y = None if len(parts) == 1 else xp.empty((n, o, hout, wout), dtype=x.dtype)
         for part in parts:
             m = part.stop - part.start
-            x_mat = x[part].transpose(0, 2, 3, 1).reshape(m * h * wd, c)  # one copy: channels last for the GEMM
-            col = x_mat @ w_rows  # (m H W, kh kw O)
+            col = rows[part].reshape(m * h * wd, c) @ w_rows  # (m H W, kh kw O)
             y_part = col2im(col.reshape(m, h, wd, kh, kw, o), hout, wout, *self.conv)
-            del col, x_mat  # before the next chunk's
+            del col  # before the next chunk's
             if y is None:
                 y = y_part
             else:
