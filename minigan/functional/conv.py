@@ -160,16 +160,15 @@ class Conv2dGradWeight(Function):
         xp = backend.get_array_module(gy)
         col, self.col = self.col, None  # as in Conv2d.forward
         rows, self.gy_rows = self.gy_rows, None
-        if rows is None:
-            rows = _pixel_rows(gy)
-        rows = rows.reshape(n, -1, o)  # (N, Ho Wo, O): a chunk of images is a block of rows
         parts = [slice(None)] if col is not None else _batch_chunks(n, gy.size // o * c * kh * kw * x.itemsize)
-        # gW is a sum over the images: add it up chunk by chunk, each chunk's col cut only when needed
+        # gW is a sum over the images: add it up chunk by chunk, each chunk's operands made only when needed
         gw = None
         for part in parts:
             part_col = col if col is not None else _im2col(x[part], self.kernel_hw, self.conv)
-            term = rows[part].reshape(-1, o).T @ part_col.reshape(-1, kh * kw * c)  # (O, kh kw C)
-            del part_col  # before the next chunk's
+            # gy's rows (N Ho Wo, O): a chunk of images is a block of them
+            part_rows = _pixel_rows(gy[part]) if rows is None else rows.reshape(n, -1, o)[part].reshape(-1, o)
+            term = part_rows.T @ part_col.reshape(-1, kh * kw * c)  # (O, kh kw C)
+            del part_col, part_rows  # before the next chunk's
             if gw is None:
                 gw = term
             else:
@@ -208,17 +207,15 @@ class ConvTranspose2d(Function):
         col2im = kernels.get("col2im", xp)
         w_rows = _channels_last(w)  # (C, kh kw O): W's (in, out, kh, kw) layout, as conv2d's is (out, in, kh, kw)
         rows, self.x_rows = self.x_rows, None  # as Conv2d's col
-        if rows is None:
-            rows = _pixel_rows(x)
-        rows = rows.reshape(n, h * wd, c)
         parts = _batch_chunks(n, o * kh * kw * n * h * wd * x.itemsize)
         # Each image's output comes from its own rows only, so the batch splits into independent chunks.
         y = None if len(parts) == 1 else xp.empty((n, o, hout, wout), dtype=x.dtype)
         for part in parts:
             m = part.stop - part.start
-            col = rows[part].reshape(m * h * wd, c) @ w_rows  # (m H W, kh kw O)
+            part_rows = _pixel_rows(x[part]) if rows is None else rows.reshape(n, -1, c)[part].reshape(-1, c)
+            col = part_rows @ w_rows  # (m H W, kh kw O)
             y_part = col2im(col.reshape(m, h, wd, kh, kw, o), hout, wout, *self.conv)
-            del col  # before the next chunk's
+            del col, part_rows  # before the next chunk's
             if y is None:
                 y = y_part
             else:
