@@ -254,16 +254,21 @@ def col2im_parallel(col, h, w, sh, sw, ph, pw, dh, dw):
 
 @numba.njit(**_JIT)
 def _batch_transpose_loop(x, bias, out):
-    # Reads x in memory order and writes out with the stride R: measured on W2's layouts, 1.5 to 3x
-    # faster than NumPy's transposing copy, which walks the other way, and than 16x16 tiles.
-    for b in range(x.shape[0]):
-        for i in range(x.shape[1]):
-            if bias.size:
-                for j in range(x.shape[2]):
-                    out[b, j, i] = x[b, i, j] + bias[j]
-            else:
-                for j in range(x.shape[2]):
-                    out[b, j, i] = x[b, i, j]
+    # One side of a transpose is always read or written with a stride: R for out, S for x. The inner
+    # loop runs along the other side, so the strided accesses jump by min(R, S) elements and their
+    # cache lines are reused across the next rows (measured on W2's and W3's layouts: NumPy's
+    # transposing copy, which always writes contiguously, took 29 ms on (128, 64, 1024) against 10).
+    nb, r, s = x.shape
+    for b in range(nb):
+        if r <= s:  # read x contiguously, write out with the stride R
+            for i in range(r):
+                for j in range(s):
+                    out[b, j, i] = x[b, i, j] + bias[j] if bias.size else x[b, i, j]
+        else:  # write out contiguously, read x with the stride S
+            for j in range(s):
+                add = bias[j] if bias.size else x.dtype.type(0)
+                for i in range(r):
+                    out[b, j, i] = x[b, i, j] + add if bias.size else x[b, i, j]
 
 
 @register("batch_transpose", "numba_cpu", devices=("cpu",), priority=10)
