@@ -262,13 +262,20 @@ def _batch_transpose_loop(x, bias, out):
     for b in range(nb):
         if s >= 4 * r:  # read x contiguously, write out with the stride R
             for i in range(r):
-                for j in range(s):
-                    out[b, j, i] = x[b, i, j] + bias[j] if bias.size else x[b, i, j]
+                if bias.size:
+                    for j in range(s):
+                        out[b, j, i] = x[b, i, j] + bias[j]
+                else:
+                    for j in range(s):
+                        out[b, j, i] = x[b, i, j]
         else:  # write out contiguously, read x with the stride S
             for j in range(s):
-                add = bias[j] if bias.size else x.dtype.type(0)
-                for i in range(r):
-                    out[b, j, i] = x[b, i, j] + add if bias.size else x[b, i, j]
+                if bias.size:
+                    for i in range(r):
+                        out[b, j, i] = x[b, i, j] + bias[j]
+                else:
+                    for i in range(r):
+                        out[b, j, i] = x[b, i, j]
 
 
 @register("batch_transpose", "numba_cpu", devices=("cpu",), priority=10)

@@ -17,7 +17,8 @@ reordering to (O, kh, kw, C) is a copy of the (small) weight per call.
 
 The transposed convolution is the adjoint of conv2d, <conv2d(x, W), y> = <x, conv_transpose2d(y, W)>,
 so its forward is the same computation as conv2d's input gradient: col = x W (one GEMM, x seen as
-(N H W, C)), then the ``col2im`` kernel adds every patch back into the image. No zeros are inserted between pixels.
+(N H W, C)), then the ``col2im`` kernel adds every patch back into the image. No zeros are inserted
+between pixels.
 
 Gradients, each built from these same differentiable ops so that double backward works:
 
