@@ -252,6 +252,13 @@ def col2im_parallel(col, h, w, sh, sw, ph, pw, dh, dw):
 # -- batch_transpose -----------------------------------------------------------------------------------
 
 
+@numba.njit(inline="always")
+def _transposed_value(x, bias, b, i, j):
+    """out[b, j, i]: x[b, i, j], plus bias[j] when there is a bias (the test is the same for every
+    element, so LLVM takes it out of the loops)."""
+    return x[b, i, j] + bias[j] if bias.size else x[b, i, j]
+
+
 @numba.njit(**_JIT)
 def _batch_transpose_loop(x, bias, out):
     # One side of a transpose is always read or written with a stride: x with S, or out with R. Writing
@@ -262,20 +269,12 @@ def _batch_transpose_loop(x, bias, out):
     for b in range(nb):
         if s >= 4 * r:  # read x contiguously, write out with the stride R
             for i in range(r):
-                if bias.size:
-                    for j in range(s):
-                        out[b, j, i] = x[b, i, j] + bias[j]
-                else:
-                    for j in range(s):
-                        out[b, j, i] = x[b, i, j]
+                for j in range(s):
+                    out[b, j, i] = _transposed_value(x, bias, b, i, j)
         else:  # write out contiguously, read x with the stride S
             for j in range(s):
-                if bias.size:
-                    for i in range(r):
-                        out[b, j, i] = x[b, i, j] + bias[j]
-                else:
-                    for i in range(r):
-                        out[b, j, i] = x[b, i, j]
+                for i in range(r):
+                    out[b, j, i] = _transposed_value(x, bias, b, i, j)
 
 
 @register("batch_transpose", "numba_cpu", devices=("cpu",), priority=10)
