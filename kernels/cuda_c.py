@@ -141,18 +141,16 @@ def leaky_relu_grad(x, gy, slope):
 
 
 @register("batch_transpose", "cuda_c", devices=("cuda",), priority=PRIORITY)
-def batch_transpose(x, bias=None):
-    if not _native(x, *(() if bias is None else (bias,))):
-        return reference.batch_transpose(x, bias)
+def batch_transpose(x):
+    if not _native(x):
+        return reference.batch_transpose(x)
     xp = get_array_module(x)
     nb, r, s = x.shape
     x = xp.ascontiguousarray(x)
-    bias = xp.empty(0, dtype=x.dtype) if bias is None else xp.ascontiguousarray(bias)  # read only when has_bias
     out = xp.empty((nb, s, r), dtype=x.dtype)
     if out.size:
         grid, block = _elementwise_grid(out.size)
-        _kernel("batch_transpose", x.dtype)(grid, block, (x, bias, out, np.uint64(r), np.uint64(s),
-                                                          np.int32(bias.size > 0), np.uint64(out.size)))
+        _kernel("batch_transpose", x.dtype)(grid, block, (x, out, np.uint64(r), np.uint64(s), np.uint64(out.size)))
     return out
 
 

@@ -3,7 +3,7 @@
 The references in ``reference.py`` are compositions of NumPy calls, and each call is a full pass over
 memory with a temporary array (``xp.where(x > 0, x, x * a)`` reads x three times and allocates three
 arrays). These kernels compute the same values in one loop (two for the reductions), so they are
-bound by reading their inputs once. Signatures, layouts and dtypes are exactly those of the
+bound by reading their inputs once. Signatures, shapes and dtypes are exactly those of the
 references; every kernel here is tested against its reference (tests/test_numba_cpu.py and the
 registry-wide tests/test_kernels.py).
 
@@ -38,6 +38,34 @@ _PJIT = dict(_JIT, parallel=True)
 _PARALLEL_PRIORITY = 5
 
 
+# -- layouts -----------------------------------------------------------------------------------------
+# Convolutions hand back NCHW arrays laid out channels-last (N, H, W, C in memory), which is what the
+# next convolution reads; elementwise kernels keep whatever dense layout they are given instead of
+# copying it back to NCHW.
+
+
+def _memory(x):
+    """x's elements in memory order as a 1-D view, when x is dense (a C-contiguous array with its axes
+    permuted, such as a channels-last NCHW view); None otherwise."""
+    order = sorted(range(x.ndim), key=lambda a: -x.strides[a])
+    dense = x.transpose(order)
+    return dense.reshape(-1) if dense.flags.c_contiguous else None
+
+
+def _dense(x):
+    """x itself when its memory is dense, else a C-contiguous copy."""
+    return x if _memory(x) is not None else np.ascontiguousarray(x)
+
+
+def _laid_out_as(a, x):
+    """a (x's shape) with x's memory order, so that the two flat views match element for element."""
+    if _memory(a) is not None and [s // a.itemsize for s in a.strides] == [s // x.itemsize for s in x.strides]:
+        return a
+    out = np.empty_like(x, dtype=a.dtype)  # order "K": x's layout
+    out[...] = a
+    return out
+
+
 # -- leaky_relu --------------------------------------------------------------------------------------
 
 
@@ -56,9 +84,9 @@ def _leaky_relu_parallel_loop(x, slope, y):
 
 
 def _leaky_relu(loop, x, slope):
-    x = np.ascontiguousarray(x)
+    x = _dense(x)
     y = np.empty_like(x)
-    loop(x.reshape(-1), x.dtype.type(slope), y.reshape(-1))
+    loop(_memory(x), x.dtype.type(slope), _memory(y))
     return y
 
 
@@ -89,9 +117,10 @@ def _leaky_relu_grad_parallel_loop(x, gy, slope, gx):
 
 
 def _leaky_relu_grad(loop, x, gy, slope):
-    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
+    x = _dense(x)
+    gy = _laid_out_as(gy, x)
     gx = np.empty_like(gy)
-    loop(x.reshape(-1), gy.reshape(-1), gy.dtype.type(slope), gx.reshape(-1))
+    loop(_memory(x), _memory(gy), gy.dtype.type(slope), _memory(gx))
     return gx
 
 
@@ -119,14 +148,26 @@ def leaky_relu_grad_parallel(x, gy, slope):
 
 
 @numba.njit(**_JIT)
-def _im2col_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw):
-    """col[b] (Ho, Wo, kh, kw, C) from x[b], through ``pad``: zeros with x[b] channels-last inside."""
+def _im2col_image(src, strides, dst, pad, b, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw):
+    """col[b] (Ho, Wo, kh, kw, C) from x[b], through ``pad``: zeros with x[b] channels-last inside.
+
+    ``src`` is x's memory and ``strides`` its (N, C, H, W) strides in elements: x may be NCHW or a
+    channels-last view (what conv2d and col2im return), and the copy into ``pad`` reads it in its
+    memory order either way.
+    """
     wp = w + 2 * pw
-    for ci in range(c):
-        plane = (b * c + ci) * h * w
+    s_n, s_c, s_h, s_w = strides
+    if s_w == c and (s_c == 1 or c == 1):  # channels-last: each image row is one run of w C values
         for y in range(h):
-            for x in range(w):
-                pad[np.uint64(((y + ph) * wp + x + pw) * c + ci)] = src[np.uint64(plane + y * w + x)]
+            row, start = b * s_n + y * s_h, ((y + ph) * wp + pw) * c
+            for k in range(w * c):
+                pad[np.uint64(start + k)] = src[np.uint64(row + k)]
+    else:
+        for ci in range(c):
+            for y in range(h):
+                row = b * s_n + ci * s_c + y * s_h
+                for x in range(w):
+                    pad[np.uint64(((y + ph) * wp + x + pw) * c + ci)] = src[np.uint64(row + x * s_w)]
     run = kw * c if dw == 1 else c  # with dilation 1, the kw taps of a kernel row are adjacent pixels
     q = b * ho * wo * kh * kw * c
     for oy in range(ho):
@@ -140,30 +181,35 @@ def _im2col_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh,
 
 
 @numba.njit(**_JIT)
-def _im2col_loop(x, col, sh, sw, ph, pw, dh, dw):
-    n, c, h, w = x.shape
+def _im2col_loop(src, shape, strides, col, sh, sw, ph, pw, dh, dw):
+    n, c, h, w = shape
     ho, wo, kh, kw = col.shape[1:5]
-    pad = np.zeros((h + 2 * ph) * (w + 2 * pw) * c, dtype=x.dtype)  # its border stays zero
-    src, dst = x.reshape(-1), col.reshape(-1)
+    pad = np.zeros((h + 2 * ph) * (w + 2 * pw) * c, dtype=src.dtype)  # its border stays zero
+    dst = col.reshape(-1)
     for b in range(n):
-        _im2col_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw)
+        _im2col_image(src, strides, dst, pad, b, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 @numba.njit(**_PJIT)
-def _im2col_parallel_loop(x, col, sh, sw, ph, pw, dh, dw):
-    n, c, h, w = x.shape
+def _im2col_parallel_loop(src, shape, strides, col, sh, sw, ph, pw, dh, dw):
+    n, c, h, w = shape
     ho, wo, kh, kw = col.shape[1:5]
-    src, dst = x.reshape(-1), col.reshape(-1)
+    dst = col.reshape(-1)
     for b in numba.prange(n):
-        pad = np.zeros((h + 2 * ph) * (w + 2 * pw) * c, dtype=x.dtype)  # one per image: threads share nothing
-        _im2col_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw)
+        pad = np.zeros((h + 2 * ph) * (w + 2 * pw) * c, dtype=src.dtype)  # one per image: threads share nothing
+        _im2col_image(src, strides, dst, pad, b, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 def _im2col(loop, x, kh, kw, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
     ho, wo = conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
     col = np.empty((n, ho, wo, kh, kw, c), dtype=x.dtype)
-    loop(np.ascontiguousarray(x), col, sh, sw, ph, pw, dh, dw)
+    src = _memory(x)
+    if src is None:
+        x = np.ascontiguousarray(x)
+        src = x.reshape(-1)
+    strides = tuple(s // x.itemsize for s in x.strides)
+    loop(src, x.shape, strides, col, sh, sw, ph, pw, dh, dw)
     return col
 
 
@@ -181,7 +227,8 @@ def im2col_parallel(x, kh, kw, sh, sw, ph, pw, dh, dw):
 
 @numba.njit(**_JIT)
 def _col2im_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, hp, wp, sh, sw, ph, pw, dh, dw):
-    """x[b], the sum of the patches in col[b], added up channels-last in ``pad`` (hp wp C values).
+    """x[b], the sum of the patches in col[b], added up channels-last in ``pad`` (hp wp C values) and
+    copied out of it into x's channels-last memory, one image row (w C values) at a time.
 
     Taps are added in the reference's order (i, then j), so the sums round the same.
     """
@@ -198,16 +245,15 @@ def _col2im_image(src, dst, pad, b, c, h, w, ho, wo, kh, kw, hp, wp, sh, sw, ph,
                         pad[np.uint64(t + k)] += src[np.uint64(q + k)]
                     q += kh * kw * c
                     t += sw * c
-    for ci in range(c):
-        plane = (b * c + ci) * h * w
-        for y in range(h):
-            for x in range(w):
-                dst[np.uint64(plane + y * w + x)] = pad[np.uint64(((y + ph) * wp + x + pw) * c + ci)]
+    for y in range(h):
+        row, start = (b * h + y) * w * c, ((y + ph) * wp + pw) * c
+        for k in range(w * c):
+            dst[np.uint64(row + k)] = pad[np.uint64(start + k)]
 
 
 @numba.njit(**_JIT)
 def _col2im_loop(col, x, sh, sw, ph, pw, dh, dw):
-    n, c, h, w = x.shape
+    n, h, w, c = x.shape
     ho, wo, kh, kw = col.shape[1:5]
     hp, wp = h + 2 * ph, w + 2 * pw
     pad = np.empty(hp * wp * c, dtype=x.dtype)
@@ -218,7 +264,7 @@ def _col2im_loop(col, x, sh, sw, ph, pw, dh, dw):
 
 @numba.njit(**_PJIT)
 def _col2im_parallel_loop(col, x, sh, sw, ph, pw, dh, dw):
-    n, c, h, w = x.shape
+    n, h, w, c = x.shape
     ho, wo, kh, kw = col.shape[1:5]
     hp, wp = h + 2 * ph, w + 2 * pw
     src, dst = col.reshape(-1), x.reshape(-1)
@@ -232,14 +278,14 @@ def _col2im(loop, col, h, w, sh, sw, ph, pw, dh, dw):
     if (ho - 1) * sh + (kh - 1) * dh + 1 > h + 2 * ph or (wo - 1) * sw + (kw - 1) * dw + 1 > w + 2 * pw:
         # the loops write without bounds checks, so a col that reaches past the padded image must stop here
         raise ValueError(f"col2im: col of shape {col.shape} reaches past an image of {h}x{w} padded by ({ph}, {pw})")
-    x = np.empty((n, c, h, w), dtype=col.dtype)
+    x = np.empty((n, h, w, c), dtype=col.dtype)
     loop(np.ascontiguousarray(col), x, sh, sw, ph, pw, dh, dw)
-    return x
+    return x.transpose(0, 3, 1, 2)  # NCHW, laid out channels-last as the next convolution reads it
 
 
 @register("col2im", "numba_cpu", devices=("cpu",), priority=10)
 def col2im(col, h, w, sh, sw, ph, pw, dh, dw):
-    """The adjoint of im2col, into a C-contiguous x (N, C, h, w), one image at a time."""
+    """The adjoint of im2col, x (N, C, h, w) laid out channels-last, one image at a time."""
     return _col2im(_col2im_loop, col, h, w, sh, sw, ph, pw, dh, dw)
 
 
@@ -252,15 +298,8 @@ def col2im_parallel(col, h, w, sh, sw, ph, pw, dh, dw):
 # -- batch_transpose -----------------------------------------------------------------------------------
 
 
-@numba.njit(inline="always")
-def _transposed_value(x, bias, b, i, j):
-    """out[b, j, i]: x[b, i, j], plus bias[j] when there is a bias (the test is the same for every
-    element, so LLVM takes it out of the loops)."""
-    return x[b, i, j] + bias[j] if bias.size else x[b, i, j]
-
-
 @numba.njit(**_JIT)
-def _batch_transpose_loop(x, bias, out):
+def _batch_transpose_loop(x, out):
     # One side of a transpose is always read or written with a stride: x with S, or out with R. Writing
     # out contiguously (reading x with the stride S) was as fast or faster on W2's and W3's layouts
     # except where S is much longer than R: on (128, 64, 1024), the channels-last copy of W3's first
@@ -270,19 +309,18 @@ def _batch_transpose_loop(x, bias, out):
         if s >= 4 * r:  # read x contiguously, write out with the stride R
             for i in range(r):
                 for j in range(s):
-                    out[b, j, i] = _transposed_value(x, bias, b, i, j)
+                    out[b, j, i] = x[b, i, j]
         else:  # write out contiguously, read x with the stride S
             for j in range(s):
                 for i in range(r):
-                    out[b, j, i] = _transposed_value(x, bias, b, i, j)
+                    out[b, j, i] = x[b, i, j]
 
 
 @register("batch_transpose", "numba_cpu", devices=("cpu",), priority=10)
-def batch_transpose(x, bias=None):
-    """out[b, j, i] = x[b, i, j] (+ bias[j]), x (B, R, S) -> (B, S, R), in one pass."""
+def batch_transpose(x):
+    """out[b, j, i] = x[b, i, j], x (B, R, S) -> (B, S, R), in one pass."""
     out = np.empty((x.shape[0], x.shape[2], x.shape[1]), dtype=x.dtype)
-    no_bias = np.empty(0, dtype=x.dtype)
-    _batch_transpose_loop(x, no_bias if bias is None else np.ascontiguousarray(bias), out)
+    _batch_transpose_loop(x, out)
     return out
 
 

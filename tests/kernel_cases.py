@@ -42,10 +42,19 @@ def _rng(draw):
 
 
 def _maybe_strided(draw, rng, shape, dtype):
-    """A random array of ``shape``; half the time a non-contiguous view (every other column)."""
-    if draw(st.booleans()):
+    """A random array of ``shape``: C-contiguous, a strided view (every other column), laid out
+    channels-last (axis 1 last in memory, as convolutions return their NCHW outputs), or with its axes
+    in another random order in memory."""
+    layout = draw(st.sampled_from(["contiguous", "strided", "channels-last", "permuted"]))
+    if layout == "strided":
         return rng.standard_normal((*shape[:-1], 2 * shape[-1])).astype(dtype)[..., ::2]
-    return rng.standard_normal(shape).astype(dtype)
+    order = list(range(len(shape)))  # memory order of the axes, outermost first
+    if layout == "channels-last" and len(shape) >= 3:
+        order = order[:1] + order[2:] + order[1:2]
+    elif layout == "permuted":
+        order = draw(st.permutations(order))
+    dense = rng.standard_normal([shape[a] for a in order]).astype(dtype)
+    return dense.transpose(np.argsort(order))
 
 
 @st.composite
@@ -77,12 +86,11 @@ def _col2im(draw, limits):
 
 @st.composite
 def _batch_transpose(draw, limits):
-    """x (B, R, S), maybe strided, with or without a bias (S,)."""
+    """x (B, R, S), maybe strided."""
     rng, dtype = _rng(draw), draw(DTYPES)
     shape = tuple(draw(st.lists(st.integers(1, 9), min_size=3, max_size=3).filter(
         lambda s: int(np.prod(s)) <= limits.elements)))
-    bias = rng.standard_normal(shape[2]).astype(dtype) if draw(st.booleans()) else None
-    return _maybe_strided(draw, rng, shape, dtype), bias
+    return (_maybe_strided(draw, rng, shape, dtype),)
 
 
 def _elementwise_shape(draw, limits):

@@ -9,6 +9,7 @@ import minigan as mg
 import minigan.functional as F
 from minigan import kernels
 from gradcheck import check_double_grad, check_grad
+from layouts import channels_last, is_channels_last
 
 
 def naive_conv2d(x, w, b, stride, padding, dilation):
@@ -72,8 +73,9 @@ def conv_case(draw, transposed=False, tiny=False):
         hw = tuple(draw(st.integers(low[a], low[a] + extra)) for a in (0, 1))
         shapes = ((n, c) + hw, (o, c) + k)
     bias = draw(st.booleans())
+    # the input as a previous convolution hands it over (channels-last), or C-contiguous
     return dict(shapes=shapes, bias=bias, stride=s, padding=p, dilation=d, output_padding=op,
-                seed=draw(st.integers(0, 2 ** 16)))
+                channels_last=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 16)))
 
 
 def _arrays(case):
@@ -86,9 +88,11 @@ def _arrays(case):
 def _op(case):
     """The minigan call for ``case``, as a function of (x, w[, b])."""
     s, p, d, op = case["stride"], case["padding"], case["dilation"], case["output_padding"]
+    lay_out = channels_last if case["channels_last"] else (lambda x: x)
     if op is None:
-        return lambda x, w, b=None: F.conv2d(x, w, b, stride=s, padding=p, dilation=d)
-    return lambda x, w, b=None: F.conv_transpose2d(x, w, b, stride=s, padding=p, output_padding=op, dilation=d)
+        return lambda x, w, b=None: F.conv2d(lay_out(x), w, b, stride=s, padding=p, dilation=d)
+    return lambda x, w, b=None: F.conv_transpose2d(lay_out(x), w, b, stride=s, padding=p, output_padding=op,
+                                                   dilation=d)
 
 
 def _reference(case, x, w, b=None):
@@ -177,6 +181,15 @@ def test_float32_in_float32_out_and_grads(device, transposed, rng):
     assert gx.dtype == gw.dtype == gb.dtype == np.float32
     (ggx,) = mg.grad((gw * gw).sum(), [x])
     assert ggx.dtype == np.float32
+
+
+def test_conv2d_returns_its_output_channels_last(device, rng):
+    """conv2d's GEMM yields one row of channels per pixel: the NCHW output is a view of it, with no
+    transposing copy, and the next convolution reads it as it is (the cases above feed such inputs)."""
+    x = mg.tensor(rng.standard_normal((2, 3, 6, 6)).astype(np.float32), device=device)
+    w = mg.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), device=device)
+    y = F.conv2d(x, w, mg.zeros(4, device=device), padding=1)
+    assert is_channels_last(y.data) and not y.data.flags.c_contiguous
 
 
 def test_data_input_gets_no_col2im(monkeypatch, rng):

@@ -8,6 +8,7 @@ import minigan as mg
 import minigan.functional as F
 from minigan import kernels
 from gradcheck import check_double_grad, check_grad
+from layouts import channels_last, is_channels_last
 
 
 def reference_batch_norm(x, mean, var, weight, bias, eps):
@@ -148,6 +149,33 @@ def test_training_second_order(shape, affine, seed):
     arrays, fn = training_case(shape, affine, seed)
     # tanh after: a penalty on the input gradient of a critic with batch norm, as in WGAN-GP
     check_double_grad(lambda *xs: F.tanh(fn(*xs)), arrays, "cpu")
+
+
+def test_channels_last_input_gives_the_same_result_and_layout(device, rng):
+    """A convolution's output (laid out channels-last) is normalised as its pixel rows (N H W, C): the
+    same values and running statistics as from a C-contiguous input, handed on channels-last."""
+    x = (rng.standard_normal((4, 3, 5, 6)) * 3 + 1).astype(np.float32)
+    w, b = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    outs, stats = [], []
+    for lay_out in (lambda t: t, channels_last):
+        rm, rv = mg.zeros(3, device=device), mg.ones(3, device=device)
+        outs.append(F.batch_norm(lay_out(_tensor(x, device)), rm, rv, _tensor(w, device), _tensor(b, device),
+                                 training=True))
+        stats.append((rm.numpy(), rv.numpy()))
+    assert is_channels_last(outs[1].data) and not outs[1].data.flags.c_contiguous
+    np.testing.assert_allclose(outs[1].numpy(), outs[0].numpy(), rtol=1e-5, atol=1e-5)
+    for a, e in zip(stats[1], stats[0]):
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
+
+
+channels_last_shapes = st.tuples(st.integers(1, 3), st.integers(2, 3), st.integers(1, 3), st.integers(2, 3))
+
+
+@given(shape=channels_last_shapes, affine=affines, seed=st.integers(0, 2 ** 16))
+def test_channels_last_first_and_second_order(shape, affine, seed):
+    arrays, fn = training_case(shape, affine, seed)
+    check_grad(lambda x, *ab: fn(channels_last(x), *ab), arrays, "cpu")
+    check_double_grad(lambda x, *ab: F.tanh(fn(channels_last(x), *ab)), arrays, "cpu")
 
 
 def test_training_double_backward_on_device(device, rng):

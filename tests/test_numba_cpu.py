@@ -18,6 +18,7 @@ from minigan import kernels  # noqa: E402
 from minigan.kernels import numba_cpu, reference  # noqa: E402
 
 from kernel_cases import PRIMITIVES, Limits, assert_matches_reference, case  # noqa: E402
+from layouts import is_channels_last  # noqa: E402
 
 CPU = Limits(batch=4, channels=5, spatial=12, elements=6000)
 PARALLEL = ("im2col", "col2im", "leaky_relu", "leaky_relu_grad", "batch_norm_forward", "batch_norm_backward")
@@ -90,6 +91,24 @@ def test_batch_norm_on_batch_norm_1d_and_2d_layouts(shape, dtype):
                                  (x, gamma, beta, 1e-5))
         assert_matches_reference("batch_norm_backward", getattr(numba_cpu, "batch_norm_backward" + suffix),
                                  (gy, x, mean, invstd, gamma))
+
+
+@pytest.mark.parametrize("suffix", ["", "_parallel"])
+def test_channels_last_stays_channels_last(suffix):
+    """col2im hands its image back channels-last, as the next convolution reads it, and the
+    elementwise kernels keep the layout they are given instead of copying it back to NCHW."""
+    rng = np.random.default_rng(5)
+    col = rng.standard_normal((2, 4, 4, 3, 3, 5)).astype(np.float32)
+    x = getattr(numba_cpu, "col2im" + suffix)(col, 8, 8, 2, 2, 1, 1, 1, 1)
+    np.testing.assert_allclose(x, reference.col2im(col, 8, 8, 2, 2, 1, 1, 1, 1), rtol=1e-6, atol=1e-7)
+    assert x.shape == (2, 5, 8, 8) and is_channels_last(x)
+    y = getattr(numba_cpu, "leaky_relu" + suffix)(x, 0.2)
+    gx = getattr(numba_cpu, "leaky_relu_grad" + suffix)(x, y, 0.2)
+    assert is_channels_last(y) and is_channels_last(gx)
+    np.testing.assert_array_equal(gx, reference.leaky_relu_grad(x, y, 0.2))
+    gy = np.ascontiguousarray(y)  # another layout than x's: read in x's order all the same
+    np.testing.assert_array_equal(getattr(numba_cpu, "leaky_relu_grad" + suffix)(x, gy, 0.2),
+                                  reference.leaky_relu_grad(x, gy, 0.2))
 
 
 def test_batch_norm_accepts_a_non_contiguous_input():

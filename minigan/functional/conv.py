@@ -12,8 +12,15 @@ which the ``im2col`` kernel cuts out, times the weight seen as (kh kw C, O). The
 GEMM's rows, so one BLAS call serves the whole batch (Chellapilla et al. 2006, "High performance
 convolutional neural networks for document processing"). The channels are innermost in a patch row,
 as in channels-last engines: the kernel then copies runs of kw C values instead of gathering single
-ones, and the (N Ho Wo, O) product is one transposing copy away from NCHW. The weight's own
-reordering to (O, kh, kw, C) is a copy of the (small) weight per call.
+ones. The weight's own reordering to (O, kh, kw, C) is a copy of the (small) weight per call.
+
+Layouts. The product (N Ho Wo, O) is the output channels-last, and conv2d returns it as it is: an
+(N, O, Ho, Wo) view of (N, Ho, Wo, O) memory, as PyTorch's ``channels_last`` memory format (NumPy
+and CuPy arrays carry any strides). The next convolution's im2col reads that layout in memory order,
+and the GEMMs of the backward take it as rows with no copy; col2im hands conv_transpose2d's output
+back channels-last too, elementwise kernels and batch norm keep the layout, and what needs NCHW order
+(a flatten before a Linear layer) copies. Only an NCHW-contiguous input (data, a reshaped Linear
+output) is transposed, by the ``batch_transpose`` kernel (``_pixel_rows``).
 
 The transposed convolution is the adjoint of conv2d, <conv2d(x, W), y> = <x, conv_transpose2d(y, W)>,
 so its forward is the same computation as conv2d's input gradient: col = x W (one GEMM, x seen as
@@ -47,22 +54,17 @@ from minigan.functional.shape import GetItemGrad, as_tensor
 from minigan.kernels.reference import conv_output_size
 
 
-def _to_nchw(y, bias, xp):
-    """A C-contiguous copy of ``y`` (N, O, H, W) plus ``bias`` (O,), in one pass over the data.
+def _add_bias(y, bias):
+    """y (N, O, H, W) += bias (O,), in place: y is a fresh array the op owns."""
+    if bias is not None:
+        y += bias.reshape(1, -1, 1, 1)
+    return y
 
-    ``y`` is a fresh array the op owns (col2im's result), so when it is already contiguous the bias is
-    added in place and nothing is copied.
-    """
-    if y.flags.c_contiguous:
-        if bias is not None:
-            y += bias.reshape(1, -1, 1, 1)
-        return y
-    out = xp.empty(y.shape, dtype=y.dtype)
-    if bias is None:
-        out[...] = y
-    else:
-        xp.add(y, bias.reshape(1, -1, 1, 1), out=out)
-    return out
+
+def _as_channels_last(x):
+    """x (N, C, H, W) as the C-contiguous (N, H, W, C) it is a view of, or None when it is laid out otherwise."""
+    nhwc = x.transpose(0, 2, 3, 1)
+    return nhwc if nhwc.flags.c_contiguous else None
 
 
 def _channels_last(w):
@@ -96,8 +98,12 @@ def _batch_chunks(n, col_bytes):
 
 
 def _pixel_rows(x):
-    """x (N, C, H, W) channels-last, as the matrix (N H W, C): one row per pixel."""
+    """x (N, C, H, W) channels-last, as the matrix (N H W, C): one row per pixel (a view when x is
+    already laid out channels-last, as convolutions return it)."""
     n, c, h, w = x.shape
+    nhwc = _as_channels_last(x)
+    if nhwc is not None:
+        return nhwc.reshape(n * h * w, c)
     transpose = kernels.get("batch_transpose", backend.get_array_module(x))
     return transpose(x.reshape(n, c, h * w)).reshape(n * h * w, c)
 
@@ -126,8 +132,7 @@ class Conv2d(Function):
             col = _im2col(x, (kh, kw), self.conv)  # (N, Ho, Wo, kh, kw, C)
         n, ho, wo = col.shape[:3]
         y = col.reshape(n * ho * wo, kh * kw * c) @ _channels_last(w).T  # (N Ho Wo, O)
-        transpose = kernels.get("batch_transpose", backend.get_array_module(col))
-        return transpose(y.reshape(n, ho * wo, o), b).reshape(n, o, ho, wo)  # to NCHW, the bias added on the way
+        return _add_bias(y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), b)  # NCHW, laid out channels-last
 
     def backward(self, gy):
         x, w = self.inputs[:2]
@@ -210,18 +215,20 @@ class ConvTranspose2d(Function):
         rows, self.x_rows = self.x_rows, None  # as Conv2d's col
         parts = _batch_chunks(n, o * kh * kw * n * h * wd * x.itemsize)
         # Each image's output comes from its own rows only, so the batch splits into independent chunks.
-        y = None if len(parts) == 1 else xp.empty((n, o, hout, wout), dtype=x.dtype)
+        y = None
         for part in parts:
             m = part.stop - part.start
             part_rows = _pixel_rows(x[part]) if rows is None else rows.reshape(n, -1, c)[part].reshape(-1, c)
             col = part_rows @ w_rows  # (m H W, kh kw O)
             y_part = col2im(col.reshape(m, h, wd, kh, kw, o), hout, wout, *self.conv)
             del col, part_rows  # before the next chunk's
-            if y is None:
+            if len(parts) == 1:
                 y = y_part
             else:
+                if y is None:  # laid out as col2im lays out its parts
+                    y = xp.empty_like(y_part, shape=(n, o, hout, wout))
                 y[part] = y_part
-        return _to_nchw(y, b, xp)
+        return _add_bias(y, b)
 
     def backward(self, gy):
         x, w = self.inputs[:2]

@@ -21,7 +21,7 @@ import numpy as np
 from minigan import backend, kernels
 from minigan.function import Function, enable_grad, grad, is_grad_enabled
 from minigan.functional.arithmetic import sqrt
-from minigan.functional.shape import reshape
+from minigan.functional.shape import reshape, transpose
 from minigan.tensor import Tensor
 
 
@@ -171,7 +171,13 @@ def _batch_stats(x, running_mean, running_var, weight, bias, momentum, eps):
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
                          f"of shape {tuple(x.shape)}")
     affine = [t for t in (weight, bias) if t is not None]
-    x3 = reshape(x, (n, c, per_channel // n))
+    nhwc = x.ndim == 4 and not x.data.flags.c_contiguous and x.data.transpose(0, 2, 3, 1).flags.c_contiguous
+    if nhwc:
+        # A convolution's output, laid out channels-last: its pixels are the rows of (N H W, C, 1), the
+        # same statistics over the same values, and a view where (N, C, H W) would be a copy.
+        x3 = reshape(transpose(x, (0, 2, 3, 1)), (-1, c, 1))
+    else:
+        x3 = reshape(x, (n, c, per_channel // n))
     fn = BatchNorm(float(eps), weight is not None, bias is not None)
     y = fn.apply(x3, *affine)
     if running_mean is not None:
@@ -181,6 +187,8 @@ def _batch_stats(x, running_mean, running_var, weight, bias, momentum, eps):
         var = backend.get_array_module(invstd).maximum(1 / (invstd * invstd) - eps, 0)
         _update_running(running_mean, fn.mean, momentum)
         _update_running(running_var, var * (per_channel / (per_channel - 1)), momentum)
+    if nhwc:
+        return transpose(reshape(y, (n,) + x.shape[2:] + (c,)), (0, 3, 1, 2))
     return reshape(y, x.shape)
 
 
