@@ -16,6 +16,11 @@ class MatMul(Function):
     """y = a @ b for a, b with ndim >= 2 (leading axes broadcast as in NumPy)."""
 
     def forward(self, a, b):
+        if a.shape[-1] == 1:
+            # An outer product (the input gradient of a layer with one output, as D's last): a broadcast
+            # multiply computes the same single products; OpenBLAS took 15x longer for K = 1 (measured
+            # on (128, 1) @ (1, 6272): 1.5 ms against 0.1 ms).
+            return a * b
         return backend.get_array_module(a, b).matmul(a, b)
 
     def backward(self, gy):
