@@ -192,6 +192,29 @@ def test_conv2d_returns_its_output_channels_last(device, rng):
     assert is_channels_last(y.data) and not y.data.flags.c_contiguous
 
 
+@pytest.mark.parametrize("transposed", [False, True], ids=["conv2d", "conv_transpose2d"])
+@pytest.mark.parametrize("layout", ["nchw", "channels-last"])
+def test_batch_chunks_give_the_same_result(device, transposed, layout, monkeypatch, rng):
+    """The weight gradient and the transposed convolution run over the batch in chunks when their col
+    would exceed CHUNK_BYTES (one image per chunk here): the same output and gradients as in one piece."""
+    from minigan.functional import conv
+    w_shape = (3, 4, 4, 4) if transposed else (4, 3, 4, 4)
+    arrays = [rng.standard_normal((5, 3, 6, 6)), rng.standard_normal(w_shape), rng.standard_normal(4)]
+    gy = rng.standard_normal((5, 4, 12, 12) if transposed else (5, 4, 3, 3))
+    op = F.conv_transpose2d if transposed else F.conv2d
+    lay_out = channels_last if layout == "channels-last" else (lambda t: t)
+
+    def run():
+        x, w, b = (mg.tensor(a, device=device, requires_grad=True) for a in arrays)
+        y = op(lay_out(x), w, b, stride=2, padding=1)
+        return [y.numpy()] + [g.numpy() for g in mg.grad(y, [x, w, b], mg.tensor(gy, device=device))]
+
+    whole = run()
+    monkeypatch.setattr(conv, "CHUNK_BYTES", 1)
+    for got, want in zip(run(), whole):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_data_input_gets_no_col2im(monkeypatch, rng):
     """A data tensor that needs no gradient costs no input-gradient pass (col2im) in backward."""
     used = []
