@@ -83,6 +83,13 @@ def get_array_module(*arrays):
     return np
 
 
+def nhwc_view(array):
+    """An (N, C, H, W) array as the C-contiguous (N, H, W, C) array it is a view of, or None when it is
+    laid out otherwise. Convolutions hand their outputs on laid out so (channels-last)."""
+    nhwc = array.transpose(0, 2, 3, 1)
+    return nhwc if nhwc.flags.c_contiguous else None
+
+
 def device_of(array):
     if is_cupy_array(array):
         return f"cuda:{array.device.id}"

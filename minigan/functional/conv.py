@@ -61,12 +61,6 @@ def _add_bias(y, bias):
     return y
 
 
-def _as_channels_last(x):
-    """x (N, C, H, W) as the C-contiguous (N, H, W, C) it is a view of, or None when it is laid out otherwise."""
-    nhwc = x.transpose(0, 2, 3, 1)
-    return nhwc if nhwc.flags.c_contiguous else None
-
-
 def _channels_last(w):
     """A 4-D weight (A, B, kh, kw) as the matrix (A, kh kw B) whose rows match col's (kh, kw, C) order."""
     a, b, kh, kw = w.shape
@@ -102,7 +96,7 @@ def _pixel_rows(x):
     """x (N, C, H, W) channels-last, as the matrix (N H W, C): one row per pixel (a view when x is
     already laid out channels-last, as convolutions return it)."""
     n, c, h, w = x.shape
-    nhwc = _as_channels_last(x)
+    nhwc = backend.nhwc_view(x)
     if nhwc is not None:
         return nhwc.reshape(n * h * w, c)
     transpose = kernels.get("batch_transpose", backend.get_array_module(x))

@@ -171,7 +171,7 @@ def _batch_stats(x, running_mean, running_var, weight, bias, momentum, eps):
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
                          f"of shape {tuple(x.shape)}")
     affine = [t for t in (weight, bias) if t is not None]
-    nhwc = x.ndim == 4 and not x.data.flags.c_contiguous and x.data.transpose(0, 2, 3, 1).flags.c_contiguous
+    nhwc = x.ndim == 4 and not x.data.flags.c_contiguous and backend.nhwc_view(x.data) is not None
     if nhwc:
         # A convolution's output, laid out channels-last: its pixels are the rows of (N H W, C, 1), the
         # same statistics over the same values, and a view where (N, C, H W) would be a copy.
