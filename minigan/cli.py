@@ -63,6 +63,9 @@ def _parser():
     t.add_argument("--lr-d", type=float, help="learning rate of the discriminator (default: --lr)")
     t.add_argument("--betas", type=float, nargs=2, metavar=("BETA1", "BETA2"), help="Adam's betas (default 0.5 0.999)")
     t.add_argument("--n-critic", type=int, help="discriminator steps per generator step (default 1)")
+    t.add_argument("--d-batch", choices=("separate", "joint"),
+                   help="D sees real and fake as separate batches or one joint batch (shared batch-norm "
+                        "statistics; default joint for dcgan, separate otherwise)")
     t.add_argument("--label-smoothing", type=float, help="real label 1 - s for D (one-sided; default 0)")
     t.add_argument("--label-flip", type=float, help="probability of labelling a real sample fake (default 0)")
     t.add_argument("--instance-noise", type=float, help="std of Gaussian noise on D's inputs, annealed to 0")
@@ -94,8 +97,8 @@ def _parser():
 
 
 _TRAIN_FLAGS = ("model", "dataset", "data_dir", "download", "loss", "iters", "batch_size", "optimizer", "lr",
-                "lr_g", "lr_d", "betas", "n_critic", "label_smoothing", "label_flip", "instance_noise", "r1", "ema",
-                "nz", "seed", "device", "out", "sample_every", "checkpoint_every")
+                "lr_g", "lr_d", "betas", "n_critic", "d_batch", "label_smoothing", "label_flip", "instance_noise",
+                "r1", "ema", "nz", "seed", "device", "out", "sample_every", "checkpoint_every")
 
 
 def _train(args):

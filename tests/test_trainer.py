@@ -119,6 +119,7 @@ def state_arrays(trainer):
     ("toy", {"ema": 0.99, "label_flip": 0.2, "label_smoothing": 0.1, "instance_noise": 0.1,
              "instance_noise_iters": 5}),
     ("dcgan", {"n_critic": 2}),
+    ("cdcgan", {"d_batch": "joint", "ema": 0.99}),
     ("toy", {"loss": "wgan-gp", "n_critic": 2}),
 ])
 def test_resume_is_bit_identical(tmp_path, model, settings):

@@ -4,6 +4,7 @@ Read ``Trainer.train`` top to bottom; each iteration is
 
 1. ``n_critic`` discriminator steps, each on a real batch x and a fake batch G(z) detached from G's
    graph: D learns to tell them apart (minimise ``loss.d_loss(D(x), D(G(z)))`` plus any penalty);
+   D sees the two as separate batches or as one joint batch (``d_batch``; ``discriminate_pair``);
 2. one generator step on the same fake batch, now through G's graph: G learns to fool the D it just
    faced (minimise ``loss.g_loss(D(G(z)))``);
 3. bookkeeping: the EMA of G's weights, then the callbacks (samples, progress, logs, checkpoints).
@@ -22,6 +23,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 import minigan
+import minigan.functional as F
 from minigan import backend, optim
 from minigan import random as mg_random
 from minigan.gan.losses import get_loss
@@ -29,6 +31,9 @@ from minigan.gan.models import is_conditional
 from minigan.gan.regularisers import r1_penalty
 from minigan.gan.tricks import EMA, InstanceNoise, real_targets
 from minigan.tensor import Tensor
+
+
+D_BATCHES = ("separate", "joint")
 
 
 @dataclasses.dataclass
@@ -49,6 +54,7 @@ class TrainConfig:
     lr_d: Optional[float] = None
     betas: Tuple[float, float] = (0.5, 0.999)
     n_critic: int = 1
+    d_batch: str = "separate"  # "separate" real and fake batches for D, or one "joint" batch (discriminate_pair)
     label_smoothing: float = 0.0
     label_flip: float = 0.0
     instance_noise: float = 0.0
@@ -136,6 +142,8 @@ class Trainer:
                              f"non-saturating, least-squares), not {self.loss.name}")
         if config.n_critic < 1:
             raise ValueError(f"n_critic must be at least 1, got {config.n_critic}")
+        if config.d_batch not in D_BATCHES:
+            raise ValueError(f"d_batch must be one of {', '.join(D_BATCHES)}, got {config.d_batch!r}")
         self.conditional = is_conditional(self.G)
         self.opt_g = make_optimizer(config.optimizer, self.G.parameters(), config.lr_g, config.betas)
         self.opt_d = make_optimizer(config.optimizer, self.D.parameters(), config.lr_d, config.betas)
@@ -164,8 +172,7 @@ class Trainer:
                 fake = self.generate(self.noise(real.shape[0]), labels)
                 real_in = self.instance_noise(real, it)
                 fake_in = self.instance_noise(fake.detach(), it)
-                real_logits = self.discriminate(real_in, labels)
-                fake_logits = self.discriminate(fake_in, labels)
+                real_logits, fake_logits = self.discriminate_pair(real_in, fake_in, labels)
                 target = real_targets(real_logits, cfg.label_smoothing, cfg.label_flip)
                 d_loss = loss.d_loss(real_logits, fake_logits, target)
                 penalty = loss.penalty(self.critic(labels), real_in, fake_in)
@@ -182,7 +189,14 @@ class Trainer:
             # 2. Generator: the last fake batch again, through G's graph, against the updated D.
             #    D's weights are frozen meanwhile: only G's gradients are needed, so none are computed for D.
             with frozen(D):
-                g_loss = loss.g_loss(self.discriminate(self.instance_noise(fake, it), labels))
+                fake_in = self.instance_noise(fake, it)
+                if cfg.d_batch == "joint":
+                    # D's batch norm must see the mixture it was trained on, so the real batch goes
+                    # through again (its logits unused).
+                    fake_logits = self.discriminate_pair(real_in, fake_in, labels)[1]
+                else:
+                    fake_logits = self.discriminate(fake_in, labels)
+                g_loss = loss.g_loss(fake_logits)
                 self._check_finite(it, "generator", g_loss)
                 self.opt_g.zero_grad()
                 g_loss.backward()
@@ -220,6 +234,24 @@ class Trainer:
 
     def discriminate(self, x, labels=None):
         return self.D(x, labels) if self.conditional else self.D(x)
+
+    def discriminate_pair(self, real, fake, labels=None):
+        """D's logits (real, fake) for a real batch and a fake batch of N samples each.
+
+        ``d_batch="separate"`` (pytorch/examples' DCGAN): two calls of D, so a batch-norm layer in D
+        normalises the real batch by real statistics and the fake batch by fake ones. That hides from D
+        whatever differs between the two batches as a whole, such as how often each class occurs: a
+        generator that draws too few 1s goes unpunished. ``"joint"``: one call on the 2N samples
+        concatenated, so the statistics are over both and those differences stay visible; the G step
+        then passes the real batch through D again, to normalise the fakes the same way. Without batch
+        norm in D the two give the same logits.
+        """
+        if self.config.d_batch == "separate":
+            return self.discriminate(real, labels), self.discriminate(fake, labels)
+        n = real.shape[0]
+        both_labels = None if labels is None else backend.get_array_module(labels).concatenate([labels, labels])
+        logits = self.discriminate(F.concat([real, fake], axis=0), both_labels)
+        return logits[:n], logits[n:]
 
     def critic(self, labels):
         """D as a function of its input alone, for the gradient penalties."""
