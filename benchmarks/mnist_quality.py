@@ -4,10 +4,12 @@
     python -m benchmarks.mnist_quality --seeds 0 --iters 500 --no-torch
 
 For each seed: `minigan train --seed S` (every other setting its default: DCGAN-28, the embedded 5,000
-MNIST digits, batch 128, Adam 2e-4, betas (0.5, 0.999)) in its own process, and the same architecture,
-data, number of iterations and recipe written in PyTorch (pip install torch==2.13.0; used here only).
-Both are scored by minigan's shipped MNIST classifier on 5,000 samples drawn from the generator in
-eval mode: the share of each class (target: every class >= 5%), KL(class histogram || uniform)
+MNIST digits, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint batch of real and fake, samples
+from an EMA of G with decay 0.999) in its own process, and the same architecture, data, number of
+iterations and recipe written in PyTorch (pip install torch==2.13.0; used here only); the PyTorch loop
+reads the recipe's switches (d_batch, ema) from the minigan run's config.json. Both are scored by
+minigan's shipped MNIST classifier on 5,000 samples drawn from the generator (its EMA) in eval mode:
+the share of each class (target: every class >= 5%), KL(class histogram || uniform)
 (target <= 0.10) and the Frechet distance of the classifier's penultimate features to the real digits
 (target: no worse than PyTorch's), with the real-versus-real floor for reference.
 Writes benchmarks/results/mnist_quality.md.
@@ -38,11 +40,16 @@ def run_minigan(seed, iters, workdir):
         metrics = json.load(f)
     with open(os.path.join(out, "config.json"), encoding="utf-8") as f:
         config = json.load(f)
-    return {"framework": "minigan", "seed": seed, "seconds": seconds, "iters": config["iters"], **metrics}
+    return {"framework": "minigan", "seed": seed, "seconds": seconds, "iters": config["iters"], "config": config,
+            **metrics}
 
 
-def run_torch(seed, iters):
-    """W2 in PyTorch: pytorch/examples' DCGAN initialisation, per-epoch shuffling, eval-mode sampling."""
+def run_torch(seed, iters, d_batch="separate", ema_decay=0.0):
+    """W2 in PyTorch: pytorch/examples' DCGAN initialisation, per-epoch shuffling, eval-mode sampling.
+    ``d_batch`` and ``ema_decay`` follow minigan's Trainer and EMA (the same warm-up of the decay, batch-norm
+    buffers copied rather than averaged)."""
+    import copy
+
     import torch
 
     from benchmarks.workloads import build, w2
@@ -63,12 +70,13 @@ def run_torch(seed, iters):
 
     G.apply(dcgan_init)
     D.apply(dcgan_init)
+    ema = copy.deepcopy(G) if ema_decay else None
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     data = torch.from_numpy(get_dataset("mnist").data)
     order = np.random.default_rng(seed)
-    perm, pos, batch = order.permutation(len(data)), 0, 128
+    perm, pos, batch, updates = order.permutation(len(data)), 0, 128, 0
     start = time.perf_counter()
     for _ in range(iters):
         if pos + batch > len(data):
@@ -76,17 +84,29 @@ def run_torch(seed, iters):
         real = data[torch.from_numpy(perm[pos:pos + batch])]
         pos += batch
         fake = G(torch.randn(batch, 100))
-        real_logits, fake_logits = D(real), D(fake.detach())
+        if d_batch == "joint":
+            real_logits, fake_logits = D(torch.cat([real, fake.detach()])).split(batch)
+        else:
+            real_logits, fake_logits = D(real), D(fake.detach())
         d_loss = bce(real_logits, torch.ones_like(real_logits)) + bce(fake_logits, torch.zeros_like(fake_logits))
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
-        out = D(fake)
+        out = D(torch.cat([real, fake]))[batch:] if d_batch == "joint" else D(fake)
         g_loss = bce(out, torch.ones_like(out))
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
+        if ema is not None:
+            updates += 1
+            decay = min(ema_decay, (1 + updates) / (10 + updates))
+            with torch.no_grad():
+                for shadow, p in zip(ema.parameters(), G.parameters()):
+                    shadow.mul_(decay).add_(p, alpha=1 - decay)
+                for shadow, b in zip(ema.buffers(), G.buffers()):
+                    shadow.copy_(b)
     seconds = time.perf_counter() - start
+    G = ema if ema is not None else G
     G.eval()
     rng = np.random.default_rng([seed, 1618])
     with torch.no_grad():
@@ -96,12 +116,21 @@ def run_torch(seed, iters):
             **mnist_metrics(samples)}
 
 
+def recipe(rows):
+    """The default run's switches beyond the DCGAN numbers, as its config.json gives them."""
+    config = next((r["config"] for r in rows if "config" in r), {})
+    d_batch = config.get("d_batch", "separate")
+    ema = config.get("ema", 0.0)
+    return (f"D on {'one joint batch of real and fake' if d_batch == 'joint' else 'separate real and fake batches'}, "
+            + (f"samples from an EMA of G (decay {ema})" if ema else "samples from G itself"))
+
+
 def report(rows):
     lines = ["# MNIST quality of the default `minigan train` run, beside PyTorch", "",
              "Scored by minigan's shipped MNIST classifier on 5,000 eval-mode samples. Targets: every class "
              ">= 5% of samples, KL(class histogram || uniform) <= 0.10, Frechet distance no worse than PyTorch's "
              "with the same architecture (W2), data (the embedded 5,000 digits), iterations and recipe (batch 128, "
-             "Adam 2e-4, betas (0.5, 0.999)).",
+             f"Adam 2e-4, betas (0.5, 0.999), {recipe(rows)}).",
              f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}. "
              "Seconds: minigan's whole command (start-up, pictures, scoring included); PyTorch's training loop only.",
              "Reproduce: `python -m benchmarks.mnist_quality`.", "",
@@ -127,22 +156,26 @@ def main(argv=None):
     parser.add_argument("--iters", type=int, default=None, help="default: the default run's")
     parser.add_argument("--no-torch", action="store_true", help="score minigan alone")
     parser.add_argument("--output", default=os.path.join(HERE, "results", "mnist_quality.md"))
+    parser.add_argument("--keep", metavar="DIR", help="write minigan's run folders under DIR and keep them "
+                                                      "(default: a temporary folder, removed at the end)")
     args = parser.parse_args(argv)
     if shutil.which("minigan") is None:
         sys.exit("the minigan command is not installed: pip install -e '.[cli]'")
-    workdir = tempfile.mkdtemp(prefix="minigan-mnist-")
+    workdir = args.keep or tempfile.mkdtemp(prefix="minigan-mnist-")
     rows = []
     for seed in args.seeds:
         rows.append(run_minigan(seed, args.iters, workdir))
         if not args.no_torch:
-            rows.append(run_torch(seed, rows[-1]["iters"]))
+            config = rows[-1]["config"]
+            rows.append(run_torch(seed, config["iters"], config.get("d_batch", "separate"), config.get("ema", 0.0)))
         for r in rows[-1 if args.no_torch else -2:]:
             print(f"{r['framework']} seed {seed}: min class {100 * r['min_class_share']:.1f}%, "
                   f"KL {r['kl_uniform']:.3f}, Frechet {r['frechet_distance']:.1f}, {r['seconds']:.0f} s", flush=True)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as f:
         f.write(report(rows))
-    shutil.rmtree(workdir, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
     print(f"wrote {args.output}")
 
 
