@@ -116,11 +116,14 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0):
             **mnist_metrics(samples)}
 
 
+def switches(config):
+    """(d_batch, ema): the default run's switches beyond the DCGAN numbers, from its config.json."""
+    return config.get("d_batch", "separate"), config.get("ema", 0.0)
+
+
 def recipe(rows):
-    """The default run's switches beyond the DCGAN numbers, as its config.json gives them."""
-    config = next((r["config"] for r in rows if "config" in r), {})
-    d_batch = config.get("d_batch", "separate")
-    ema = config.get("ema", 0.0)
+    """Those switches in words, for the report's header."""
+    d_batch, ema = switches(next((r["config"] for r in rows if "config" in r), {}))
     return (f"D on {'one joint batch of real and fake' if d_batch == 'joint' else 'separate real and fake batches'}, "
             + (f"samples from an EMA of G (decay {ema})" if ema else "samples from G itself"))
 
@@ -167,7 +170,7 @@ def main(argv=None):
         rows.append(run_minigan(seed, args.iters, workdir))
         if not args.no_torch:
             config = rows[-1]["config"]
-            rows.append(run_torch(seed, config["iters"], config.get("d_batch", "separate"), config.get("ema", 0.0)))
+            rows.append(run_torch(seed, config["iters"], *switches(config)))
         for r in rows[-1 if args.no_torch else -2:]:
             print(f"{r['framework']} seed {seed}: min class {100 * r['min_class_share']:.1f}%, "
                   f"KL {r['kl_uniform']:.3f}, Frechet {r['frechet_distance']:.1f}, {r['seconds']:.0f} s", flush=True)
