@@ -98,3 +98,23 @@ def test_mode_collapse_draws_both_settings_side_by_side(tmp_path):
         assert picture.width == 2 * mode_collapse.PANEL + 12 and picture.height > mode_collapse.PANEL
     with Image.open(tmp_path / "ring8-plain-over-time.png") as picture:  # 3 iterations: the final picture alone
         assert picture.width == mode_collapse.SNAPSHOT
+
+
+def test_joint_batch_times_the_three_ways_d_can_see_a_batch(capsys):
+    from benchmarks import joint_batch
+    assert joint_batch.main(["--rounds", "2", "--block", "1", "--batch", "4", "--threads", "1"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "ms" not in line]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| separate", "| joint, concatenated at D's input", "| joint, forward_joint (default)"]
+    assert rows[-1].endswith("| 1.00x |")
+
+
+def test_concat_at_input_hides_forward_joint_but_gives_the_same_logits():
+    from benchmarks import joint_batch
+    made = joint_batch.trainers(4)
+    plain, default = made["joint, concatenated at D's input"], made["joint, forward_joint (default)"]
+    assert not hasattr(plain.D, "forward_joint") and hasattr(default.D, "forward_joint")
+    real, _ = default.next_batch()
+    fake = default.generate(default.noise(4))
+    for a, b in zip(plain.discriminate_pair(real, fake), default.discriminate_pair(real, fake)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)

@@ -238,6 +238,49 @@ def test_a_joint_batch_normalises_real_and_fake_together(model, classes):
     assert np.abs(fakes_seen["joint"][0] - fakes_seen["joint"][1]).max() > 1e-3
 
 
+@pytest.mark.parametrize("model, shape, classes", [("dcgan", (1, 28, 28), None), ("cdcgan", (1, 28, 28), 3),
+                                                   ("dcgan64", (3, 64, 64), None)])
+def test_forward_joint_is_d_of_the_concatenated_batch(model, shape, classes):
+    """forward_joint runs the layers below the first batch norm on each half apart: the logits and
+    every gradient are D(concat([real, fake]))'s, and a real half that needs no gradient (the G step)
+    leaves no graph below the batch norm."""
+    from minigan.gan.models import build_models
+    mg.manual_seed(0)
+    _, D = build_models(model, shape, classes)
+    rng = np.random.default_rng(2)
+    real_np, fake_np = (rng.uniform(-1, 1, (3,) + shape) for _ in range(2))
+    labels = np.array([0, 2, 1]) if classes else None
+    extra = () if classes is None else (labels,)
+    D.to(dtype=np.float64)
+    results = {}
+    for way in ("concat", "joint"):
+        D.zero_grad()
+        real, fake = mg.tensor(real_np), mg.tensor(fake_np, requires_grad=True)
+        if way == "joint":
+            logits = D.forward_joint(real, fake, *extra)
+        else:
+            both = () if classes is None else (np.concatenate([labels, labels]),)
+            logits = D(mg.functional.concat([real, fake], axis=0), *both)
+        (logits * mg.tensor(np.arange(6.0).reshape(6, 1))).sum().backward()
+        results[way] = [logits.numpy(), fake.grad.numpy()] + [p.grad.numpy() for p in D.parameters()]
+    for a, b in zip(results["concat"], results["joint"]):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+    D.requires_grad_(False)
+    logits = D.forward_joint(mg.tensor(real_np), mg.tensor(fake_np, requires_grad=True), *extra)
+    seen, stack, conv_batches = set(), [logits.creator], []
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node).__name__ == "Conv2d":
+            conv_batches.append(node.inputs[0].shape[0])
+        stack.extend(t.creator for t in node.inputs)
+    # Below the first batch norm (two convolutions in each model) only the fake half is in the graph.
+    assert sorted(conv_batches) == [3, 3] + ([6, 6, 6] if model == "dcgan64" else [])
+
+
 def test_without_batch_norm_a_joint_batch_trains_like_separate_ones():
     """The MLP GAN's D has no batch norm, so both ways give D and G the same losses and updates (up to
     rounding: the products run on batches of another size). This checks that the joint G step scores

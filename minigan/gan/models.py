@@ -10,6 +10,9 @@ output) or 2-D points (N, 2). A discriminator maps samples to one logit per samp
 losses apply the sigmoid where they need it. Conditional networks take the class labels (int (N,))
 as a second argument (Mirza and Osindero, 2014, "Conditional Generative Adversarial Nets").
 
+Discriminators with batch norm also have ``forward_joint(real, fake)``: their logits for one joint
+batch, the two halves concatenated (the trainer's ``d_batch="joint"``; ``joint_logits`` says how).
+
 ``build_models(name, sample_shape, num_classes)`` makes the pair for a model name of the ``minigan``
 command: mlp, dcgan, dcgan64, cgan, cdcgan, toy.
 """
@@ -17,6 +20,25 @@ import math
 
 from minigan import nn
 from minigan.functional import concat
+
+
+def joint_logits(main, real, fake):
+    """``main(concat([real, fake]))`` for a Sequential ``main`` with batch norm: (2N, ...) logits.
+
+    The layers before the first batch norm see each sample on its own, so they run on the two halves
+    apart, and the halves meet at the batch norm. The logits are the same; what changes is the
+    graph: in the generator's step nothing needs the real half's gradient, and a real half that
+    enters the graph only at the batch norm has no backward pass through the layers below it.
+    ``python -m benchmarks.joint_batch`` times this against joining the halves at D's input.
+    """
+    layers = list(main)
+    first_norm = next(i for i, m in enumerate(layers) if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)))
+    for layer in layers[:first_norm]:
+        real, fake = layer(real), layer(fake)
+    h = concat([real, fake], axis=0)
+    for layer in layers[first_norm:]:
+        h = layer(h)
+    return h
 
 
 # -- the MLP GAN (Goodfellow et al., 2014, with the LeakyReLU of later practice) ---------------------
@@ -106,6 +128,9 @@ class DCGAN28Discriminator(nn.Module):
     def forward(self, x):
         return self.main(x)
 
+    def forward_joint(self, real, fake):
+        return joint_logits(self.main, real, fake)
+
 
 class DCGAN64Generator(nn.Module):
     """pytorch/examples dcgan's generator (W3): z (N, nz) viewed as (N, nz, 1, 1), then transposed
@@ -164,6 +189,9 @@ class DCGAN64Discriminator(nn.Module):
     def forward(self, x):
         return self.main(x).reshape(x.shape[0], 1)
 
+    def forward_joint(self, real, fake):
+        return joint_logits(self.main, real, fake).reshape(2 * real.shape[0], 1)
+
 
 # -- conditional GANs (Mirza and Osindero, 2014) ------------------------------------------------------
 
@@ -217,8 +245,15 @@ class ConditionalDCGAN28Discriminator(DCGAN28Discriminator):
         self.label_embedding = nn.Embedding(num_classes, 28 * 28)
 
     def forward(self, x, labels):
+        return self.main(self._with_plane(x, labels))
+
+    def forward_joint(self, real, fake, labels):
+        """``labels`` (N,) are the classes of both halves: the fake half was drawn for the real labels."""
+        return joint_logits(self.main, self._with_plane(real, labels), self._with_plane(fake, labels))
+
+    def _with_plane(self, x, labels):
         plane = self.label_embedding(labels).reshape(x.shape[0], 1, 28, 28)
-        return self.main(concat([x, plane], axis=1))
+        return concat([x, plane], axis=1)
 
 
 # -- the 2-D toy MLP ---------------------------------------------------------------------------------

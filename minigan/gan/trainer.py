@@ -241,16 +241,22 @@ class Trainer:
         ``d_batch="separate"`` (pytorch/examples' DCGAN): two calls of D, so a batch-norm layer in D
         normalises the real batch by real statistics and the fake batch by fake ones. That hides from D
         whatever differs between the two batches as a whole, such as how often each class occurs: a
-        generator that draws too few 1s goes unpunished. ``"joint"``: one call on the 2N samples
+        generator that draws too few 1s goes unpunished. ``"joint"``: D on the 2N samples
         concatenated, so the statistics are over both and those differences stay visible; the G step
-        then passes the real batch through D again, to normalise the fakes the same way. Without batch
-        norm in D the two give the same logits.
+        then passes the real batch through D again, to normalise the fakes the same way. A D with batch
+        norm computes that as ``D.forward_joint(real, fake)``: the same logits, with the halves joined
+        only at the first batch norm, so that the G step has no backward pass for the real half below
+        it (``models.joint_logits``). Without batch norm in D the two ways give the same logits.
         """
         if self.config.d_batch == "separate":
             return self.discriminate(real, labels), self.discriminate(fake, labels)
         n = real.shape[0]
-        both_labels = None if labels is None else backend.get_array_module(labels).concatenate([labels, labels])
-        logits = self.discriminate(F.concat([real, fake], axis=0), both_labels)
+        joint = getattr(self.D, "forward_joint", None)
+        if joint is not None:
+            logits = joint(real, fake, labels) if self.conditional else joint(real, fake)
+        else:
+            both_labels = None if labels is None else backend.get_array_module(labels).concatenate([labels, labels])
+            logits = self.discriminate(F.concat([real, fake], axis=0), both_labels)
         return logits[:n], logits[n:]
 
     def critic(self, labels):

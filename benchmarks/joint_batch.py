@@ -1,0 +1,84 @@
+"""What D's joint batch costs: iterations of the default `minigan train` run, timed side by side.
+
+    python -m benchmarks.joint_batch                      # 6 rounds of 5 iterations each way, 2 threads
+    python -m benchmarks.joint_batch --rounds 2 --block 1 --batch 8    # a smoke test
+
+Three trainers of the default DCGAN-28 recipe on the embedded digits, built once each and stepped in
+turn (``benchmarks.timing.interleaved``: rounds, alternating order, a pause at each switch):
+
+- ``separate``: D sees the real and the fake batch in two calls (pytorch/examples' DCGAN);
+- ``joint, concatenated at D's input``: one call of D on the 2N samples joined at the input, as the
+  trainer did before ``forward_joint``; D is wrapped so that the trainer does not find that method;
+- ``joint, forward_joint``: the default; the halves meet at D's first batch norm, so the G step has no
+  backward pass for the real half through the layers below it (``minigan.gan.models.joint_logits``).
+
+Each sample is one iteration (D step, G step, EMA update) through ``Trainer.train`` with no callbacks.
+Prints a markdown table of medians and ratios to the default; nothing is written.
+"""
+import argparse
+import sys
+
+from minigan import nn
+from minigan.gan import run
+
+from benchmarks import machine, timing
+
+
+class ConcatAtInput(nn.Module):
+    """D without ``forward_joint``: the trainer then joins the real and fake halves at D's input."""
+
+    def __init__(self, discriminator):
+        super().__init__()
+        self.inner = discriminator
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+def trainers(batch):
+    """name -> a Trainer of the default dcgan recipe, each from the same initial weights."""
+    made, data = {}, None
+    for name, d_batch, concat_at_input in (("separate", "separate", False),
+                                           ("joint, concatenated at D's input", "joint", True),
+                                           ("joint, forward_joint (default)", "joint", False)):
+        cfg = run.resolve_config(d_batch=d_batch, batch_size=batch, out="unused")
+        data = data or run.load_data(cfg)
+        trainer = run.build(cfg, data)
+        if concat_at_input:
+            trainer.D = ConcatAtInput(trainer.D)
+        made[name] = trainer
+    return made
+
+
+def step(trainer):
+    """One more iteration: ``train`` runs up to ``config.iters``, so raise that by one."""
+    trainer.config.iters = trainer.iteration + 1
+    trainer.train()
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m benchmarks.joint_batch", description=__doc__.split("\n")[0])
+    p.add_argument("--rounds", type=int, default=6, help="interleaved rounds (default 6)")
+    p.add_argument("--block", type=int, default=5, help="timed iterations per trainer per round (default 5)")
+    p.add_argument("--batch", type=int, default=128, help="batch size (default 128, the recipe's)")
+    p.add_argument("--threads", type=int, default=2, help="NumPy's BLAS threads (default 2)")
+    args = p.parse_args(argv)
+    if not machine.set_blas_threads(args.threads):
+        print(f"could not set NumPy's BLAS threads ({machine.blas_name()})", file=sys.stderr)
+    made = trainers(args.batch)
+    load_start = machine.load_average()
+    times = timing.interleaved({name: (lambda t=t: step(t)) for name, t in made.items()},
+                               repeats=args.rounds * args.block, rounds=args.rounds)
+    base = times["joint, forward_joint (default)"]["median_s"]
+    print(f"DCGAN-28, batch {args.batch}, {machine.blas_threads()} BLAS threads; {args.rounds} rounds of "
+          f"{args.block} iterations; load average {load_start} at the start, {machine.load_average()} at the end\n")
+    print("| D sees | median ms / iteration | spread (IQR / median) | ratio to the default |")
+    print("|---|---|---|---|")
+    for name, s in times.items():
+        print(f"| {name} | {1000 * s['median_s']:.1f} | {100 * s['iqr_over_median']:.0f}% | "
+              f"{s['median_s'] / base:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
