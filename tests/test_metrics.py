@@ -113,6 +113,18 @@ def test_classifier_accuracy_on_held_out_digits(embedded):
     assert accuracy >= 0.95
 
 
+def test_loading_the_classifier_leaves_minigans_random_stream_alone():
+    """A run that scores itself on the way (a callback calling ``mnist_metrics``) must draw the same
+    noise as one that does not: the classifier's throwaway initial weights come from elsewhere."""
+    from minigan.metrics import classifier
+    classifier._cache.clear()
+    minigan.manual_seed(3)
+    expected = minigan.randn(5).numpy()
+    minigan.manual_seed(3)
+    classifier.load_classifier()
+    np.testing.assert_array_equal(minigan.randn(5).numpy(), expected)
+
+
 def test_class_metrics_known_answers():
     uniform = metrics.class_metrics(np.repeat(np.arange(10), 7))
     assert uniform["kl_uniform"] == pytest.approx(0.0, abs=1e-12) and uniform["min_class_share"] == 0.1

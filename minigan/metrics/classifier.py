@@ -21,6 +21,7 @@ import numpy as np
 
 import minigan
 from minigan import backend, io, nn
+from minigan import random as mg_random
 from minigan.data.datasets import images_to_data_space
 from minigan.data.embedded import load_mnist_embedded
 from minigan.metrics.frechet import frechet_distance, frechet_distance_of_features, gaussian_stats
@@ -66,7 +67,11 @@ def load_classifier(path=None):
             raise FileNotFoundError(f"no MNIST classifier weights at {path}; train them with "
                                     "python -m minigan.metrics.train_classifier")
         state, _ = io.load_checkpoint(path)
+        # The layers draw initial weights that the shipped ones replace at once; drawing them from
+        # minigan's generator would shift a training run that scores itself on the way.
+        stream = mg_random.get_state()
         model = MnistClassifier()
+        mg_random.set_state(stream)
         model.load_state_dict(state["model"])
         _cache[path] = model.eval()
     return _cache[path]
