@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCORED = 5000
+DEFAULT_OUTPUT = os.path.join(HERE, "results", "mnist_quality.md")
 
 
 def run_minigan(seed, iters, workdir):
@@ -128,7 +130,16 @@ def recipe(rows):
             + (f"samples from an EMA of G (decay {ema})" if ema else "samples from G itself"))
 
 
-def report(rows):
+def reproduce(args):
+    """The command that makes the same table (``--keep`` only decides where the run folders go)."""
+    flags = ["--seeds", *map(str, args.seeds)] + (["--iters", str(args.iters)] if args.iters else [])
+    flags += ["--no-torch"] if args.no_torch else []
+    if os.path.abspath(args.output) != os.path.abspath(DEFAULT_OUTPUT):
+        flags += ["--output", os.path.relpath(args.output)]
+    return shlex.join(["python", "-m", "benchmarks.mnist_quality", *flags])
+
+
+def report(rows, command):
     lines = ["# MNIST quality of the default `minigan train` run, beside PyTorch", "",
              "Scored by minigan's shipped MNIST classifier on 5,000 eval-mode samples. Targets: every class "
              ">= 5% of samples, KL(class histogram || uniform) <= 0.10, Frechet distance no worse than PyTorch's "
@@ -136,7 +147,7 @@ def report(rows):
              f"Adam 2e-4, betas (0.5, 0.999), {recipe(rows)}).",
              f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}. "
              "Seconds: minigan's whole command (start-up, pictures, scoring included); PyTorch's training loop only.",
-             "Reproduce: `python -m benchmarks.mnist_quality`.", "",
+             f"Reproduce: `{command}`.", "",
              "| framework | seed | iters | min class share | KL to uniform | Frechet | real-vs-real floor | seconds |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
@@ -158,7 +169,7 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--iters", type=int, default=None, help="default: the default run's")
     parser.add_argument("--no-torch", action="store_true", help="score minigan alone")
-    parser.add_argument("--output", default=os.path.join(HERE, "results", "mnist_quality.md"))
+    parser.add_argument("--output", default=DEFAULT_OUTPUT)
     parser.add_argument("--keep", metavar="DIR", help="write minigan's run folders under DIR and keep them "
                                                       "(default: a temporary folder, removed at the end)")
     args = parser.parse_args(argv)
@@ -176,7 +187,7 @@ def main(argv=None):
                   f"KL {r['kl_uniform']:.3f}, Frechet {r['frechet_distance']:.1f}, {r['seconds']:.0f} s", flush=True)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as f:
-        f.write(report(rows))
+        f.write(report(rows, reproduce(args)))
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"wrote {args.output}")

@@ -118,3 +118,13 @@ def test_concat_at_input_hides_forward_joint_but_gives_the_same_logits():
     fake = default.generate(default.noise(4))
     for a, b in zip(plain.discriminate_pair(real, fake), default.discriminate_pair(real, fake)):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_mnist_quality_reports_the_command_that_reproduces_it():
+    import argparse
+    from benchmarks import mnist_quality
+    default = argparse.Namespace(seeds=[0, 1], iters=None, no_torch=False, output=mnist_quality.DEFAULT_OUTPUT)
+    assert mnist_quality.reproduce(default) == "python -m benchmarks.mnist_quality --seeds 0 1"
+    other = argparse.Namespace(seeds=[2, 5], iters=300, no_torch=True, output="out dir/q.md")
+    assert mnist_quality.reproduce(other) == ("python -m benchmarks.mnist_quality --seeds 2 5 --iters 300 "
+                                              "--no-torch --output 'out dir/q.md'")

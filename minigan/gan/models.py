@@ -32,7 +32,8 @@ def joint_logits(main, real, fake):
     ``python -m benchmarks.joint_batch`` times this against joining the halves at D's input.
     """
     layers = list(main)
-    first_norm = next(i for i, m in enumerate(layers) if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)))
+    norms = (i for i, m in enumerate(layers) if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)))
+    first_norm = next(norms, len(layers))  # without one, the halves meet at the output
     for layer in layers[:first_norm]:
         real, fake = layer(real), layer(fake)
     h = concat([real, fake], axis=0)

@@ -23,13 +23,13 @@ from minigan.gan.trainer import D_BATCHES, TrainConfig, Trainer
 
 # Per-model defaults. The image models use the DCGAN recipe (Radford et al., 2016): batch 128,
 # Adam 2e-4, betas (0.5, 0.999); ``iters`` of dcgan is sized so that the default run draws digits in
-# five to six minutes on a 2-core CPU. dcgan also shows D its real and fake batches as one joint
-# batch (Trainer.discriminate_pair says why; it makes an iteration about 30% slower): with separate
-# batches, minigan and PyTorch alike drew 1 to 2% 1s. Sampling from the EMA of G evens out the class
-# shares, which swing from one iteration to the next (README, "Why D sees one joint batch"). The toy
-# model's settings were tuned for mode coverage within about two minutes
-# (benchmarks/results/toy_quality.md): the R1 penalty keeps every mode of grid25 found, and sampling
-# from the EMA of G keeps the samples on the modes.
+# about five minutes on a 2-core CPU. dcgan also shows D its real and fake batches as one joint batch
+# (Trainer.discriminate_pair says why; it makes an iteration 5 to 15% slower, measured by
+# ``python -m benchmarks.joint_batch``): with separate batches, minigan and PyTorch alike drew 1 to 2%
+# 1s. Sampling from the EMA of G evens out the class shares, which swing from one iteration to the
+# next (README, "Why D sees one joint batch"). The toy model's settings were tuned for mode coverage
+# within about two minutes (benchmarks/results/toy_quality.md): the R1 penalty keeps every mode of
+# grid25 found, and sampling from the EMA of G keeps the samples on the modes.
 MODEL_DEFAULTS = {
     "mlp": {"dataset": "mnist", "iters": 3000, "sample_every": 200, "checkpoint_every": 1000},
     "dcgan": {"dataset": "mnist", "iters": 1000, "d_batch": "joint", "ema": 0.999, "sample_every": 100,
