@@ -10,8 +10,9 @@ output) or 2-D points (N, 2). A discriminator maps samples to one logit per samp
 losses apply the sigmoid where they need it. Conditional networks take the class labels (int (N,))
 as a second argument (Mirza and Osindero, 2014, "Conditional Generative Adversarial Nets").
 
-Discriminators with batch norm also have ``forward_joint(real, fake)``: their logits for one joint
-batch, the two halves concatenated (the trainer's ``d_batch="joint"``; ``joint_logits`` says how).
+Discriminators with batch norm also have ``forward_joint(real, fake)`` (conditional ones take the labels
+too): their logits for one joint batch, the two halves concatenated (the trainer's ``d_batch="joint"``;
+``joint_logits`` says how).
 
 ``build_models(name, sample_shape, num_classes)`` makes the pair for a model name of the ``minigan``
 command: mlp, dcgan, dcgan64, cgan, cdcgan, toy.
