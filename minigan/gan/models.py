@@ -247,15 +247,17 @@ class ConditionalDCGAN28Discriminator(DCGAN28Discriminator):
         self.label_embedding = nn.Embedding(num_classes, 28 * 28)
 
     def forward(self, x, labels):
-        return self.main(self._with_plane(x, labels))
+        return self.main(concat([x, self._plane(labels)], axis=1))
 
     def forward_joint(self, real, fake, labels):
-        """``labels`` (N,) are the classes of both halves: the fake half was drawn for the real labels."""
-        return joint_logits(self.main, self._with_plane(real, labels), self._with_plane(fake, labels))
+        """``labels`` (N,) are the classes of both halves: the fake half was drawn for the real labels,
+        so one plane per sample serves both."""
+        plane = self._plane(labels)
+        return joint_logits(self.main, concat([real, plane], axis=1), concat([fake, plane], axis=1))
 
-    def _with_plane(self, x, labels):
-        plane = self.label_embedding(labels).reshape(x.shape[0], 1, 28, 28)
-        return concat([x, plane], axis=1)
+    def _plane(self, labels):
+        """The learned 28x28 map of each label, as an extra input channel (N, 1, 28, 28)."""
+        return self.label_embedding(labels).reshape(labels.shape[0], 1, 28, 28)
 
 
 # -- the 2-D toy MLP ---------------------------------------------------------------------------------
