@@ -67,6 +67,8 @@ class Function:
     generation = 0
 
     def apply(self, *inputs):
+        if len(inputs) > 1:
+            self._check_devices(inputs)
         try:
             outputs = self.forward(*[x.data for x in inputs])
         except ValueError as exc:
@@ -90,6 +92,19 @@ class Function:
                 if not single:  # a dead output's zero gradient needs its shape and dtype (see _backprop)
                     self.output_specs = tuple((y.shape, y.dtype) for y in outputs)
         return outputs[0] if single else outputs
+
+    def _check_devices(self, inputs):
+        # NumPy and CuPy fail on mixed operands with messages that name neither the op nor the tensors
+        # (CuPy: "Argument 'b' has incorrect type"), so catch the mix here, before forward runs.
+        # The common case costs one type comparison per input; the device names are read only past it.
+        first = inputs[0].data
+        if all(type(x.data) is type(first) for x in inputs[1:]) and (
+                isinstance(first, numpy.ndarray) or all(x.data.device == first.device for x in inputs[1:])):
+            return
+        if len({x.device for x in inputs}) > 1:
+            where = ", ".join(f"input {i} {tuple(x.shape)} on {x.device}" for i, x in enumerate(inputs))
+            raise ValueError(f"{type(self).__name__}: inputs are on different devices ({where}); "
+                             "move them to one device with .to(device)")
 
     @property
     def output(self):

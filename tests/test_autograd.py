@@ -151,9 +151,10 @@ SCALAR_OPS = [
     lambda x: F.log(x + 1), lambda x: F.sqrt(x), lambda x: F.sigmoid(x), lambda x: F.tanh(x),
     lambda x: F.softplus(x), lambda x: F.leaky_relu(x, 0.2), lambda x: F.relu(x), lambda x: F.abs(x),
     lambda x: F.binary_cross_entropy_with_logits(x, 1.0), lambda x: F.binary_cross_entropy_with_logits(x, 0.9),
-    lambda x: F.binary_cross_entropy_with_logits(x, mg.tensor(np.ones((2, 3), dtype=np.int64))),
+    lambda x: F.binary_cross_entropy_with_logits(x, mg.tensor(np.ones((2, 3), dtype=np.int64), device=x.device)),
     lambda x: F.mse_loss(x, np.zeros((2, 3))), lambda x: F.l1_loss(x, 0.0),
-    lambda x: x @ mg.ones(3, 2), lambda x: F.linear(x, mg.ones(4, 3), mg.zeros(4)),
+    lambda x: x @ mg.ones(3, 2, device=x.device),
+    lambda x: F.linear(x, mg.ones(4, 3, device=x.device), mg.zeros(4, device=x.device)),
     lambda x: F.concat([x, x], 1), lambda x: F.stack([x, x]), lambda x: x[0], lambda x: x.T,
 ]
 

@@ -95,6 +95,9 @@ def linear(x, weight, bias=None):
 def embedding(indices, weight):
     """Rows of ``weight`` (num_embeddings, dim) picked by integer ``indices`` of any shape."""
     idx = indices.data if isinstance(indices, Tensor) else indices
+    if backend.device_of(idx) != weight.device and (isinstance(indices, Tensor) or backend.is_cupy_array(idx)):
+        raise ValueError(f"embedding: indices of shape {tuple(idx.shape)} are on {backend.device_of(idx)} but "
+                         f"weight of shape {tuple(weight.shape)} is on {weight.device}; move them to one device")
     xp = backend.get_array_module(weight.data)
     idx = xp.asarray(idx)
     if idx.dtype.kind not in "iu":
