@@ -10,6 +10,8 @@ On a GPU the wrappers take CuPy arrays, viewed as Numba device arrays through
 the CuPy work around them. With ``NUMBA_ENABLE_CUDASIM=1`` Numba runs the same kernels in its simulator on
 NumPy arrays, which is how they are tested on machines without a GPU (tests/cudasim).
 """
+import warnings
+
 from numba import cuda
 
 from minigan.backend import get_array_module
@@ -17,6 +19,36 @@ from minigan.kernels import reference, register
 
 THREADS = 256  # per block
 PRIORITY = 10  # below the CUDA C kernels (20), above the reference (0)
+
+
+def _check_numba_compiles():
+    """Launch a one-line kernel, so that a Numba which imports but cannot compile fails the import.
+
+    Numba compiles on first launch, so without this check such a Numba would register kernels that
+    all fail when first called. Seen on an H100 machine: numba-cuda 0.30.4 under NumPy 2.5 fails in its
+    typing registry on the removed ``np.row_stack``. As an import error, the registry keeps the CUDA C
+    kernels and ``minigan info`` prints the reason. Without a GPU nothing is launched: CI imports
+    this module on machines without one, to build the kernels' PTX.
+    """
+    if not cuda.is_available():
+        return
+
+    @cuda.jit
+    def fill(out):
+        out[0] = 1
+
+    try:
+        out = cuda.device_array(1, dtype="float32")
+        with warnings.catch_warnings():  # Numba warns of a one-block grid's low occupancy: meant here
+            warnings.simplefilter("ignore")
+            fill[1, 1](out)
+        cuda.synchronize()
+    except Exception as exc:
+        raise ImportError(f"Numba CUDA cannot compile a kernel here ({type(exc).__name__}: {exc}); "
+                          "the CUDA C kernels are used instead") from exc
+
+
+_check_numba_compiles()
 
 
 @cuda.jit

@@ -24,9 +24,18 @@ def _cuda_implementations():
     return [(p, name) for p, _, name in kernels.implementations(device="cuda") if name != "reference"]
 
 
+def _loaded_or_skip(name):
+    if name not in {n for _, n in _cuda_implementations()}:
+        pytest.skip(f"{name} did not load: {kernels.load_errors().get(name)}")
+
+
 def test_cuda_c_and_numba_cuda_loaded():
+    # Numba CUDA may be unusable in an environment (kernels.numba_cuda launches a probe kernel and
+    # says "cannot compile"); any other reason for either module not to load is a bug here.
     loaded = {name for _, name in _cuda_implementations()}
-    assert {"cuda_c", "numba_cuda"} <= loaded, f"load errors: {kernels.load_errors()}"
+    errors = kernels.load_errors()
+    assert "cuda_c" in loaded, f"load errors: {errors}"
+    assert "numba_cuda" in loaded or "cannot compile a kernel here" in errors.get("numba_cuda", ""), errors
 
 
 @pytest.mark.parametrize("primitive, name", _cuda_implementations())
@@ -41,6 +50,7 @@ def test_matches_reference(primitive, name, data):
 @pytest.mark.parametrize("name", ["cuda_c", "numba_cuda"])
 def test_im2col_col2im_at_dcgan_sizes(name):
     # The second discriminator convolution of DCGAN-64: (128, 64, 32, 32), 4x4 kernel, stride 2, pad 1.
+    _loaded_or_skip(name)
     import cupy
     x = cupy.random.default_rng(0).standard_normal((128, 64, 32, 32), dtype=cupy.float32)
     params = (4, 4, 2, 2, 1, 1, 1, 1)
@@ -66,6 +76,7 @@ def test_batch_norm_at_dcgan_sizes():
 @pytest.mark.parametrize("name", ["cuda_c", "numba_cuda"])
 def test_kernels_run_on_cupys_current_stream(name):
     # On a non-blocking CuPy stream, a kernel launched anywhere else could run before its input exists.
+    _loaded_or_skip(name)
     import cupy
     stream = cupy.cuda.Stream(non_blocking=True)
     with stream:
