@@ -112,6 +112,27 @@ def to_device(array, device):
         return cupy.asarray(array)
 
 
+def cuda_device_names():
+    """"cuda:N: NAME (compute capability X.Y, M GiB)" for each GPU; an empty list without one."""
+    if not cuda_is_available():
+        return []
+    names = []
+    for index in range(_cupy.cuda.runtime.getDeviceCount()):
+        props = _cupy.cuda.runtime.getDeviceProperties(index)
+        name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+        names.append(f"cuda:{index}: {name} (compute capability {props['major']}.{props['minor']}, "
+                     f"{props['totalGlobalMem'] / 2**30:.1f} GiB)")
+    return names
+
+
+def cuda_synchronize():
+    """Wait until the GPU has finished all work queued on CuPy's current stream (as
+    ``torch.cuda.synchronize``). Kernels launch asynchronously, so a timer needs this before it reads
+    the clock. A no-op when minigan has not used CuPy: then nothing can be queued."""
+    if _cupy is not None and cuda_is_available():
+        _cupy.cuda.get_current_stream().synchronize()
+
+
 def device_context(device):
     """A context manager that makes ``device`` current for allocations (a no-op on CPU)."""
     if device == "cpu":

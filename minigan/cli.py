@@ -203,6 +203,7 @@ def _info(args):
     lines.append("devices: cpu")
     reason = backend.cuda_unavailable_reason()
     lines.append("cuda: available" if reason is None else f"cuda: not available ({reason})")
+    lines += [f"  {name}" for name in backend.cuda_device_names()]
     impls = kernels.implementations()
     lines.append("kernels (primitive, device: implementations):")
     grouped = {}
