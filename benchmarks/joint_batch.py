@@ -2,6 +2,7 @@
 
     python -m benchmarks.joint_batch                      # 6 rounds of 5 iterations each way, 2 threads
     python -m benchmarks.joint_batch --rounds 2 --block 1 --batch 8    # a smoke test
+    python -m benchmarks.joint_batch --device cuda        # on the GPU (each sample waits for it)
 
 Three trainers of the default DCGAN-28 recipe on the embedded digits, built once each and stepped in
 turn (``benchmarks.timing.interleaved``: rounds, alternating order, a pause at each switch):
@@ -18,6 +19,7 @@ Prints a markdown table of medians and ratios to the default; nothing is written
 import argparse
 import sys
 
+import minigan
 from minigan import nn
 from minigan.gan import run
 
@@ -35,13 +37,13 @@ class ConcatAtInput(nn.Module):
         return self.inner(x)
 
 
-def trainers(batch):
+def trainers(batch, device="cpu"):
     """name -> a Trainer of the default dcgan recipe, each from the same initial weights."""
     made, data = {}, None
     for name, d_batch, concat_at_input in (("separate", "separate", False),
                                            ("joint, concatenated at D's input", "joint", True),
                                            ("joint, forward_joint (default)", "joint", False)):
-        cfg = run.resolve_config(d_batch=d_batch, batch_size=batch, out="unused")
+        cfg = run.resolve_config(d_batch=d_batch, batch_size=batch, out="unused", device=device)
         data = data or run.load_data(cfg)
         trainer = run.build(cfg, data)
         if concat_at_input:
@@ -54,6 +56,7 @@ def step(trainer):
     """One more iteration: ``train`` runs up to ``config.iters``, so raise that by one."""
     trainer.config.iters = trainer.iteration + 1
     trainer.train()
+    minigan.cuda.synchronize()
 
 
 def main(argv=None):
@@ -62,15 +65,19 @@ def main(argv=None):
     p.add_argument("--block", type=int, default=5, help="timed iterations per trainer per round (default 5)")
     p.add_argument("--batch", type=int, default=128, help="batch size (default 128, the recipe's)")
     p.add_argument("--threads", type=int, default=2, help="NumPy's BLAS threads (default 2)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the trainers run (default cpu)")
     args = p.parse_args(argv)
     if not machine.set_blas_threads(args.threads):
         print(f"could not set NumPy's BLAS threads ({machine.blas_name()})", file=sys.stderr)
-    made = trainers(args.batch)
+    made = trainers(args.batch, args.device)
     load_start = machine.load_average()
     times = timing.interleaved({name: (lambda t=t: step(t)) for name, t in made.items()},
-                               repeats=args.rounds * args.block, rounds=args.rounds)
+                               repeats=args.rounds * args.block, rounds=args.rounds,
+                               pause=0.02 if args.device == "cuda" else timing.SWITCH_PAUSE_S)
     base = times["joint, forward_joint (default)"]["median_s"]
-    print(f"DCGAN-28, batch {args.batch}, {machine.blas_threads()} BLAS threads; {args.rounds} rounds of "
+    where = ", ".join(minigan.backend.cuda_device_names()) if args.device == "cuda" else \
+        f"{machine.blas_threads()} BLAS threads"
+    print(f"DCGAN-28 on {args.device}, batch {args.batch}, {where}; {args.rounds} rounds of "
           f"{args.block} iterations; load average {load_start} at the start, {machine.load_average()} at the end\n")
     print("| D sees | median ms / iteration | spread (IQR / median) | ratio to the default |")
     print("|---|---|---|---|")

@@ -69,6 +69,11 @@ ADAMS = {
 }
 
 
+# Where the kernels run, set by ``run``: NumPy arrays on "cpu", CuPy arrays on "cuda". Inputs are drawn
+# in NumPy on both, so the two devices time the same numbers.
+_on = {"device": "cpu", "xp": np}
+
+
 def _rng():
     return np.random.default_rng(1234)
 
@@ -77,8 +82,21 @@ def _randn(rng, shape):
     return rng.standard_normal(shape, dtype=np.float32)
 
 
+def _dev(a):
+    """A NumPy array on the benchmark's device (a copy on "cuda", the array itself on "cpu")."""
+    return a if _on["device"] == "cpu" else _on["xp"].asarray(a)
+
+
+def _torch(torch, a):
+    return torch.from_numpy(a.copy()).to(_on["device"])
+
+
+def _kernel(primitive, name):
+    return kernels.get(primitive, _on["xp"], name)
+
+
 def _impl_names(primitive):
-    return [name for _, _, name in kernels.implementations(primitive, device="cpu")]
+    return [name for _, _, name in kernels.implementations(primitive, device=_on["device"])]
 
 
 _pinned = {"request": ((), "default"), "pinned": ()}
@@ -110,8 +128,21 @@ def _record(results, group, case, timings, flops=None):
         results.append(row)
 
 
-def _time(candidates, cfg):
+def _synced(fn, torch):
+    """``fn`` followed by a wait for the GPU (minigan's CuPy stream and PyTorch's), so that the clock
+    reads the kernels' run time and not only their launch."""
+    def run():
+        fn()
+        mg.cuda.synchronize()
+        if torch is not None:
+            torch.cuda.synchronize()
+    return run
+
+
+def _time(candidates, cfg, torch=None):
     """Interleaved timing with a block long enough for a steady clock (small kernels run many times)."""
+    if _on["device"] == "cuda":
+        candidates = {name: _synced(fn, torch) for name, fn in candidates.items()}
     block = min(auto_block(fn) for fn in candidates.values())
     return interleaved(candidates, repeats=cfg.repeats, rounds=cfg.rounds, block=block, pause=cfg.pause)
 
@@ -122,12 +153,13 @@ def _time(candidates, cfg):
 def bench_im2col(cfg, torch, results):
     for label, shape, _, k, s, p in CONVS[cfg.size]:
         x = _randn(_rng(), shape)
-        cands = {name: (lambda f=kernels.get("im2col", np, name): f(x, k, k, s, s, p, p, 1, 1))
+        dx = _dev(x)
+        cands = {name: (lambda f=_kernel("im2col", name): f(dx, k, k, s, s, p, p, 1, 1))
                  for name in _impl_names("im2col")}
         if torch is not None:
-            tx = torch.from_numpy(x.copy())
+            tx = _torch(torch, x)
             cands["torch"] = lambda: torch.nn.functional.unfold(tx, k, padding=p, stride=s)
-        _record(results, "im2col", label, _time(cands, cfg))
+        _record(results, "im2col", label, _time(cands, cfg, torch))
 
 
 def bench_col2im(cfg, torch, results):
@@ -135,40 +167,43 @@ def bench_col2im(cfg, torch, results):
         n, _, h, w = shape
         hout, wout = (h - 1) * s - 2 * p + k, (w - 1) * s - 2 * p + k
         col = _randn(_rng(), (n, h, w, k, k, out_ch))
-        cands = {name: (lambda f=kernels.get("col2im", np, name): f(col, hout, wout, s, s, p, p, 1, 1))
+        dcol = _dev(col)
+        cands = {name: (lambda f=_kernel("col2im", name): f(dcol, hout, wout, s, s, p, p, 1, 1))
                  for name in _impl_names("col2im")}
         if torch is not None:
             # fold's layout: (N, C kh kw, L), each image's patches in columns
-            tcol = torch.from_numpy(np.ascontiguousarray(col.reshape(n, h * w, k * k, out_ch).transpose(0, 3, 2, 1))
-                                    .reshape(n, out_ch * k * k, h * w))
+            tcol = _torch(torch, np.ascontiguousarray(col.reshape(n, h * w, k * k, out_ch).transpose(0, 3, 2, 1))
+                          .reshape(n, out_ch * k * k, h * w))
             cands["torch"] = lambda: torch.nn.functional.fold(tcol, (hout, wout), k, padding=p, stride=s)
-        _record(results, "col2im", label, _time(cands, cfg))
+        _record(results, "col2im", label, _time(cands, cfg, torch))
 
 
 def bench_leaky_relu(cfg, torch, results):
     for label, shape in ELEMENTWISE[cfg.size]:
         rng = _rng()
         x, gy = _randn(rng, shape), _randn(rng, shape)
-        fwd = {name: (lambda f=kernels.get("leaky_relu", np, name): f(x, 0.2)) for name in _impl_names("leaky_relu")}
-        bwd = {name: (lambda f=kernels.get("leaky_relu_grad", np, name): f(x, gy, 0.2))
+        dx, dgy = _dev(x), _dev(gy)
+        fwd = {name: (lambda f=_kernel("leaky_relu", name): f(dx, 0.2)) for name in _impl_names("leaky_relu")}
+        bwd = {name: (lambda f=_kernel("leaky_relu_grad", name): f(dx, dgy, 0.2))
                for name in _impl_names("leaky_relu_grad")}
         if torch is not None:
-            tx, tgy = torch.from_numpy(x.copy()), torch.from_numpy(gy.copy())
+            tx, tgy = _torch(torch, x), _torch(torch, gy)
             fwd["torch"] = lambda: torch.nn.functional.leaky_relu(tx, 0.2)
             bwd["torch"] = lambda: torch.ops.aten.leaky_relu_backward(tgy, tx, 0.2, False)
-        _record(results, "leaky_relu", label, _time(fwd, cfg))
-        _record(results, "leaky_relu_grad", label, _time(bwd, cfg))
+        _record(results, "leaky_relu", label, _time(fwd, cfg, torch))
+        _record(results, "leaky_relu_grad", label, _time(bwd, cfg, torch))
 
 
 def bench_batch_transpose(cfg, torch, results):
     for label, shape in TRANSPOSES[cfg.size]:
         x = _randn(_rng(), shape)
-        cands = {name: (lambda f=kernels.get("batch_transpose", np, name): f(x))
+        dx = _dev(x)
+        cands = {name: (lambda f=_kernel("batch_transpose", name): f(dx))
                  for name in _impl_names("batch_transpose")}
         if torch is not None:
-            tx = torch.from_numpy(x.copy())
+            tx = _torch(torch, x)
             cands["torch"] = lambda: tx.transpose(1, 2).contiguous()
-        _record(results, "batch_transpose", label, _time(cands, cfg))
+        _record(results, "batch_transpose", label, _time(cands, cfg, torch))
 
 
 def bench_batch_norm(cfg, torch, results):
@@ -178,39 +213,42 @@ def bench_batch_norm(cfg, torch, results):
         x, gy = _randn(rng, shape) * np.float32(2) + np.float32(0.5), _randn(rng, shape)
         gamma, beta = _randn(rng, c) * np.float32(0.1) + np.float32(1), _randn(rng, c) * np.float32(0.1)
         _, mean, invstd = kernels.get("batch_norm_forward", np, "reference")(x, gamma, beta, 1e-5)
-        fwd = {name: (lambda f=kernels.get("batch_norm_forward", np, name): f(x, gamma, beta, 1e-5))
+        d = {k: _dev(v) for k, v in dict(x=x, gy=gy, gamma=gamma, beta=beta, mean=mean, invstd=invstd).items()}
+        fwd = {name: (lambda f=_kernel("batch_norm_forward", name): f(d["x"], d["gamma"], d["beta"], 1e-5))
                for name in _impl_names("batch_norm_forward")}
-        bwd = {name: (lambda f=kernels.get("batch_norm_backward", np, name): f(gy, x, mean, invstd, gamma))
+        bwd = {name: (lambda f=_kernel("batch_norm_backward", name): f(d["gy"], d["x"], d["mean"], d["invstd"],
+                                                                         d["gamma"]))
                for name in _impl_names("batch_norm_backward")}
         if torch is not None:
-            t = {k: torch.from_numpy(v.copy()) for k, v in
+            t = {k: _torch(torch, v) for k, v in
                  dict(x=x, gy=gy, gamma=gamma, beta=beta, mean=mean, invstd=invstd).items()}
             fwd["torch"] = lambda: torch.native_batch_norm(t["x"], t["gamma"], t["beta"], None, None, True, 0.1, 1e-5)
             bwd["torch"] = lambda: torch.ops.aten.native_batch_norm_backward(
                 t["gy"], t["x"], t["gamma"], None, None, t["mean"], t["invstd"], True, 1e-5, [True, True, True])
-        _record(results, "batch_norm_forward", label, _time(fwd, cfg))
-        _record(results, "batch_norm_backward", label, _time(bwd, cfg))
+        _record(results, "batch_norm_forward", label, _time(fwd, cfg, torch))
+        _record(results, "batch_norm_backward", label, _time(bwd, cfg, torch))
 
 
 def bench_adam(cfg, torch, results):
     for label, n in ADAMS[cfg.size]:
         rng = _rng()
         p0, g = _randn(rng, n) * np.float32(0.02), _randn(rng, n) * np.float32(0.01)
+        dg = _dev(g)
         cands = {}
         for name in _impl_names("adam_update"):
-            fn = kernels.get("adam_update", np, name)
-            state = {"p": p0.copy(), "m": np.zeros_like(p0), "v": np.zeros_like(p0), "t": 0}
+            fn = _kernel("adam_update", name)
+            state = {"p": _dev(p0.copy()), "m": _dev(np.zeros_like(p0)), "v": _dev(np.zeros_like(p0)), "t": 0}
 
             def step(fn=fn, s=state):
                 s["t"] += 1
-                fn(s["p"], g, s["m"], s["v"], 2e-4, 0.5, 0.999, 1e-8, 0.0, s["t"])
+                fn(s["p"], dg, s["m"], s["v"], 2e-4, 0.5, 0.999, 1e-8, 0.0, s["t"])
             cands[name] = step
         if torch is not None:
-            tp = torch.nn.Parameter(torch.from_numpy(p0.copy()))
-            tp.grad = torch.from_numpy(g.copy())
+            tp = torch.nn.Parameter(_torch(torch, p0))
+            tp.grad = _torch(torch, g)
             opt = torch.optim.Adam([tp], lr=2e-4, betas=(0.5, 0.999))
             cands["torch"] = opt.step
-        _record(results, "adam_update", label, _time(cands, cfg))
+        _record(results, "adam_update", label, _time(cands, cfg, torch))
 
 
 # -- ops through minigan.functional ------------------------------------------------------------------
@@ -241,7 +279,7 @@ def _rename_reference(timings):
 
 
 def _mg_leaf(a):
-    return mg.tensor(a.copy(), requires_grad=True)
+    return mg.tensor(a.copy(), requires_grad=True, device=_on["device"])
 
 
 def _bench_conv_family(cfg, torch, results, name, cases, transposed):
@@ -261,7 +299,7 @@ def _bench_conv_family(cfg, torch, results, name, cases, transposed):
             return lambda: mg_op(mx, mw, stride=s, padding=p)
 
         def fwd_bwd_call():
-            mx, mw, mgy = _mg_leaf(x), _mg_leaf(w), mg.tensor(gy)
+            mx, mw, mgy = _mg_leaf(x), _mg_leaf(w), mg.tensor(gy, device=_on["device"])
 
             def run():
                 mx.grad = mw.grad = None
@@ -271,16 +309,16 @@ def _bench_conv_family(cfg, torch, results, name, cases, transposed):
         both = _op_candidates(("im2col", "col2im"), fwd_bwd_call)
         if torch is not None:
             torch_op = getattr(torch.nn.functional, name)
-            tx, tw = torch.from_numpy(x.copy()).requires_grad_(), torch.from_numpy(w.copy()).requires_grad_()
-            tgy = torch.from_numpy(gy.copy())
+            tx, tw = _torch(torch, x).requires_grad_(), _torch(torch, w).requires_grad_()
+            tgy = _torch(torch, gy)
             fwd["torch"] = lambda: torch_op(tx, tw, stride=s, padding=p)
 
             def torch_both():
                 tx.grad = tw.grad = None
                 torch_op(tx, tw, stride=s, padding=p).backward(tgy)
             both["torch"] = torch_both
-        _record(results, f"{name} forward", label, _rename_reference(_time(fwd, cfg)), flops)
-        _record(results, f"{name} forward+backward", label, _rename_reference(_time(both, cfg)), 3 * flops)
+        _record(results, f"{name} forward", label, _rename_reference(_time(fwd, cfg, torch)), flops)
+        _record(results, f"{name} forward+backward", label, _rename_reference(_time(both, cfg, torch)), 3 * flops)
 
 
 def bench_conv_ops(cfg, torch, results):
@@ -298,7 +336,7 @@ def bench_elementwise_ops(cfg, torch, results):
         x, gy = _randn(rng, shape), _randn(rng, shape)
 
         def lrelu_call():
-            mx, mgy = _mg_leaf(x), mg.tensor(gy)
+            mx, mgy = _mg_leaf(x), mg.tensor(gy, device=_on["device"])
 
             def run():
                 mx.grad = None
@@ -306,19 +344,19 @@ def bench_elementwise_ops(cfg, torch, results):
             return run
         cands = _op_candidates(("leaky_relu", "leaky_relu_grad"), lrelu_call)
         if torch is not None:
-            tx, tgy = torch.from_numpy(x.copy()).requires_grad_(), torch.from_numpy(gy.copy())
+            tx, tgy = _torch(torch, x).requires_grad_(), _torch(torch, gy)
 
             def torch_lrelu():
                 tx.grad = None
                 torch.nn.functional.leaky_relu(tx, 0.2).backward(tgy)
             cands["torch"] = torch_lrelu
-        _record(results, "F.leaky_relu forward+backward", label, _rename_reference(_time(cands, cfg)))
+        _record(results, "F.leaky_relu forward+backward", label, _rename_reference(_time(cands, cfg, torch)))
         c = shape[1]
 
         def bn_call():
-            mx, mgy = _mg_leaf(x), mg.tensor(gy)
+            mx, mgy = _mg_leaf(x), mg.tensor(gy, device=_on["device"])
             gamma, beta = _mg_leaf(np.ones(c, np.float32)), _mg_leaf(np.zeros(c, np.float32))
-            rm, rv = mg.zeros(c), mg.ones(c)
+            rm, rv = mg.zeros(c, device=_on["device"]), mg.ones(c, device=_on["device"])
 
             def run():
                 mx.grad = gamma.grad = beta.grad = None
@@ -326,15 +364,15 @@ def bench_elementwise_ops(cfg, torch, results):
             return run
         cands = _op_candidates(("batch_norm_forward", "batch_norm_backward"), bn_call)
         if torch is not None:
-            tgamma = torch.ones(c, requires_grad=True)
-            tbeta = torch.zeros(c, requires_grad=True)
-            trm, trv = torch.zeros(c), torch.ones(c)
+            tgamma = torch.ones(c, requires_grad=True, device=_on["device"])
+            tbeta = torch.zeros(c, requires_grad=True, device=_on["device"])
+            trm, trv = torch.zeros(c, device=_on["device"]), torch.ones(c, device=_on["device"])
 
             def torch_bn():
                 tx.grad = tgamma.grad = tbeta.grad = None
                 torch.nn.functional.batch_norm(tx, trm, trv, tgamma, tbeta, training=True).backward(tgy)
             cands["torch"] = torch_bn
-        _record(results, "F.batch_norm forward+backward", label, _rename_reference(_time(cands, cfg)))
+        _record(results, "F.batch_norm forward+backward", label, _rename_reference(_time(cands, cfg, torch)))
 
 
 BENCHES = (bench_im2col, bench_col2im, bench_batch_transpose, bench_leaky_relu, bench_batch_norm, bench_adam,
@@ -346,12 +384,14 @@ class Settings(NamedTuple):
     repeats: int = 10  # samples per implementation and case
     rounds: int = 2  # interleaving rounds the samples are spread over
     pause: float = SWITCH_PAUSE_S  # seconds of sleep before each block (see benchmarks.timing)
+    device: str = "cpu"  # "cpu" (NumPy arrays) or "cuda" (CuPy arrays; every sample waits for the GPU)
 
 
 def run(cfg=Settings(), torch=None, log=print):
     """All kernel benchmarks; returns a list of rows (group, case, impl, median_s, ...)."""
+    _on.update(device=cfg.device, xp=mg.backend.array_module_for(cfg.device))
     results = []
     for bench in BENCHES:
-        log(f"kernels: {bench.__name__[6:]}")
+        log(f"kernels: {bench.__name__[6:]} on {cfg.device}")
         bench(cfg, torch, results)
     return results

@@ -108,10 +108,11 @@ def load_average():
         return None
 
 
-def info(torch=None):
-    """A JSON-able description of the machine and software, ``torch`` the module when it is used."""
+def info(torch=None, device="cpu"):
+    """A JSON-able description of the machine and software, ``torch`` the module when it is used;
+    with ``device="cuda"`` also the GPU and the CUDA versions."""
     import minigan
-    from minigan import kernels
+    from minigan import backend, kernels
 
     try:
         import numba
@@ -142,4 +143,12 @@ def info(torch=None):
     if torch is not None:
         result["torch"] = torch.__version__
         result["torch_threads"] = torch.get_num_threads()
+    result["device"] = device
+    if device == "cuda":
+        cupy = backend.array_module_for("cuda")
+        result["gpus"] = backend.cuda_device_names()
+        result["cupy"] = cupy.__version__
+        result["cuda_runtime"] = cupy.cuda.runtime.runtimeGetVersion()
+        result["cuda_driver"] = cupy.cuda.runtime.driverGetVersion()
+        result["torch_cuda"] = getattr(getattr(torch, "version", None), "cuda", None)
     return result

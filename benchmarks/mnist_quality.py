@@ -2,6 +2,7 @@
 
     python -m benchmarks.mnist_quality                  # seeds 0 and 1, minigan and PyTorch
     python -m benchmarks.mnist_quality --seeds 0 --iters 500 --no-torch
+    python -m benchmarks.mnist_quality --device cuda      # both frameworks on the GPU
 
 For each seed: `minigan train --seed S` (every other setting its default: DCGAN-28, the embedded 5,000
 MNIST digits, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint batch of real and fake, samples
@@ -32,9 +33,10 @@ SCORED = 5000
 DEFAULT_OUTPUT = os.path.join(HERE, "results", "mnist_quality.md")
 
 
-def run_minigan(seed, iters, workdir):
+def run_minigan(seed, iters, workdir, device="cpu"):
     out = os.path.join(workdir, f"minigan-{seed}")
-    command = ["minigan", "train", "--seed", str(seed), "--out", out] + (["--iters", str(iters)] if iters else [])
+    command = ["minigan", "train", "--seed", str(seed), "--out", out, "--device", device]
+    command += ["--iters", str(iters)] if iters else []
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
@@ -46,7 +48,7 @@ def run_minigan(seed, iters, workdir):
             **metrics}
 
 
-def run_torch(seed, iters, d_batch="separate", ema_decay=0.0):
+def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, device="cpu"):
     """W2 in PyTorch: pytorch/examples' DCGAN initialisation, per-epoch shuffling, eval-mode sampling.
     ``d_batch`` and ``ema_decay`` follow minigan's Trainer and EMA (the same warm-up of the decay, batch-norm
     buffers copied rather than averaged)."""
@@ -72,20 +74,22 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0):
 
     G.apply(dcgan_init)
     D.apply(dcgan_init)
+    G.to(device)
+    D.to(device)
     ema = copy.deepcopy(G) if ema_decay else None
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = torch.nn.functional.binary_cross_entropy_with_logits
-    data = torch.from_numpy(get_dataset("mnist").data)
+    data = torch.from_numpy(get_dataset("mnist").data).to(device)
     order = np.random.default_rng(seed)
     perm, pos, batch, updates = order.permutation(len(data)), 0, 128, 0
     start = time.perf_counter()
     for _ in range(iters):
         if pos + batch > len(data):
             perm, pos = order.permutation(len(data)), 0
-        real = data[torch.from_numpy(perm[pos:pos + batch])]
+        real = data[torch.from_numpy(perm[pos:pos + batch]).to(device)]
         pos += batch
-        fake = G(torch.randn(batch, 100))
+        fake = G(torch.randn(batch, 100, device=device))
         if d_batch == "joint":
             real_logits, fake_logits = D(torch.cat([real, fake.detach()])).split(batch)
         else:
@@ -107,15 +111,22 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0):
                     shadow.mul_(decay).add_(p, alpha=1 - decay)
                 for shadow, b in zip(ema.buffers(), G.buffers()):
                     shadow.copy_(b)
+    if device != "cpu":
+        torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     G = ema if ema is not None else G
     G.eval()
     rng = np.random.default_rng([seed, 1618])
     with torch.no_grad():
-        samples = np.concatenate([G(torch.from_numpy(rng.standard_normal((500, 100), dtype=np.float32))).numpy()
-                                  for _ in range(SCORED // 500)])
-    return {"framework": f"torch {torch.__version__}", "seed": seed, "seconds": seconds, "iters": iters,
+        samples = np.concatenate([G(torch.from_numpy(rng.standard_normal((500, 100), dtype=np.float32)).to(device))
+                                  .cpu().numpy() for _ in range(SCORED // 500)])
+    return {"framework": f"torch {torch.__version__}" + (f" ({device})" if device != "cpu" else ""), "seed": seed, "seconds": seconds, "iters": iters,
             **mnist_metrics(samples)}
+
+
+def _gpus():
+    from minigan import backend
+    return backend.cuda_device_names()
 
 
 def switches(config):
@@ -134,18 +145,20 @@ def reproduce(args):
     """The command that makes the same table (``--keep`` only decides where the run folders go)."""
     flags = ["--seeds", *map(str, args.seeds)] + (["--iters", str(args.iters)] if args.iters else [])
     flags += ["--no-torch"] if args.no_torch else []
+    flags += ["--device", args.device] if args.device != "cpu" else []
     if os.path.abspath(args.output) != os.path.abspath(DEFAULT_OUTPUT):
         flags += ["--output", os.path.relpath(args.output)]
     return shlex.join(["python", "-m", "benchmarks.mnist_quality", *flags])
 
 
-def report(rows, command):
+def report(rows, command, device="cpu"):
     lines = ["# MNIST quality of the default `minigan train` run, beside PyTorch", "",
              "Scored by minigan's shipped MNIST classifier on 5,000 eval-mode samples. Targets: every class "
              ">= 5% of samples, KL(class histogram || uniform) <= 0.10, Frechet distance no worse than PyTorch's "
              "with the same architecture (W2), data (the embedded 5,000 digits), iterations and recipe (batch 128, "
              f"Adam 2e-4, betas (0.5, 0.999), {recipe(rows)}).",
-             f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}. "
+             f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}"
+             + (f"; both frameworks on {device} ({', '.join(_gpus())})" if device != "cpu" else "") + ". "
              "Seconds: minigan's whole command (start-up, pictures, scoring included); PyTorch's training loop only.",
              f"Reproduce: `{command}`.", "",
              "| framework | seed | iters | min class share | KL to uniform | Frechet | real-vs-real floor | seconds |",
@@ -169,6 +182,7 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--iters", type=int, default=None, help="default: the default run's")
     parser.add_argument("--no-torch", action="store_true", help="score minigan alone")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where both frameworks train")
     parser.add_argument("--output", default=DEFAULT_OUTPUT)
     parser.add_argument("--keep", metavar="DIR", help="write minigan's run folders under DIR and keep them "
                                                       "(default: a temporary folder, removed at the end)")
@@ -178,16 +192,16 @@ def main(argv=None):
     workdir = args.keep or tempfile.mkdtemp(prefix="minigan-mnist-")
     rows = []
     for seed in args.seeds:
-        rows.append(run_minigan(seed, args.iters, workdir))
+        rows.append(run_minigan(seed, args.iters, workdir, args.device))
         if not args.no_torch:
             config = rows[-1]["config"]
-            rows.append(run_torch(seed, config["iters"], *switches(config)))
+            rows.append(run_torch(seed, config["iters"], *switches(config), device=args.device))
         for r in rows[-1 if args.no_torch else -2:]:
             print(f"{r['framework']} seed {seed}: min class {100 * r['min_class_share']:.1f}%, "
                   f"KL {r['kl_uniform']:.3f}, Frechet {r['frechet_distance']:.1f}, {r['seconds']:.0f} s", flush=True)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as f:
-        f.write(report(rows, reproduce(args)))
+        f.write(report(rows, reproduce(args), args.device))
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"wrote {args.output}")

@@ -20,7 +20,9 @@ def machine_lines(m):
         f"| NumPy | {m['numpy']}, BLAS {m['blas']} (core {m['blas_core']}), {m['blas_threads']} threads |",
         f"| Numba | {m['numba'] or 'not installed'} |",
         f"| PyTorch | {m['torch'] or 'not installed'}" + (f", {m['torch_threads']} threads |" if m["torch"] else " |"),
-    ]
+    ] + ([f"| GPU | {'; '.join(m['gpus'])} |",
+          f"| CUDA | runtime {m['cuda_runtime']}, driver {m['cuda_driver']}; CuPy {m['cupy']}; "
+          f"PyTorch built for CUDA {m['torch_cuda']} |"] if m.get("device") == "cuda" else [])
 
 
 def workload_lines(rows):
@@ -80,13 +82,15 @@ def markdown(result):
              f"{meta['load_average_end']}). Medians; minigan and PyTorch ran interleaved in the same process "
              "(see benchmarks/README.md).", "", "## Machine", ""] + machine_lines(m)
     if result.get("workloads"):
-        lines += ["", "## Workloads (one D step + one G step, float32, Adam)", ""] + workload_lines(result["workloads"])
+        lines += ["", f"## Workloads on {m.get('device', 'cpu')} (one D step + one G step, float32, Adam)", ""
+                  ] + workload_lines(result["workloads"])
     if result.get("memory"):
         lines += ["", "## Peak memory (each run in a fresh process)", ""] + memory_lines(result["memory"])
     if result.get("profile"):
         lines += ["", "## Where the time goes", ""] + profile_lines(result["profile"])
     if result.get("kernels"):
-        lines += ["", "## Kernels (same inputs for every implementation)", ""] + kernel_lines(result["kernels"])
+        lines += ["", f"## Kernels on {m.get('device', 'cpu')} (same inputs for every implementation)", ""
+                  ] + kernel_lines(result["kernels"])
     return "\n".join(lines) + "\n"
 
 

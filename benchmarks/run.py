@@ -41,6 +41,9 @@ def _parser():
     p.add_argument("--batch", type=int, help="batch size of the workloads (default 128; --quick: tiny)")
     p.add_argument("--threads", type=int, default=2,
                    help="threads for NumPy's BLAS, PyTorch and Numba alike (default 2)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="where minigan and PyTorch run (default cpu); on cuda every timed sample waits for "
+                        "the GPU, and peak RSS and the profile are skipped (they measure the CPU)")
     p.add_argument("--no-torch", action="store_true", help="do not compare with PyTorch even if installed")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-RSS runs")
     p.add_argument("--no-profile", action="store_true", help="skip the profile and GEMM share of W2")
@@ -79,11 +82,10 @@ def run_workloads(names, args, torch, log):
             samples, rounds = args.repeats, min(rounds, args.repeats)
         spec = workloads.SPECS[name]()
         log(f"{name} {spec.title}: batch {batch}, {samples} samples in {rounds} rounds")
-        candidates = {"minigan": workloads.MiniganWorkload(spec, batch).step}
+        candidates = {"minigan": workloads.MiniganWorkload(spec, batch, device=args.device).step}
         if torch is not None:
-            candidates["torch"] = workloads.TorchWorkload(spec, batch).step
-        timings = interleaved(candidates, repeats=samples, rounds=rounds,
-                              pause=0.02 if args.quick else SWITCH_PAUSE_S)
+            candidates["torch"] = workloads.TorchWorkload(spec, batch, device=args.device).step
+        timings = interleaved(candidates, repeats=samples, rounds=rounds, pause=_pause(args))
         row = {"workload": name, "title": spec.title, "batch": batch, **timings}
         if "torch" in timings:
             row["ratio"] = timings["minigan"]["median_s"] / timings["torch"]["median_s"]
@@ -93,6 +95,12 @@ def run_workloads(names, args, torch, log):
             line += f", torch {timings['torch']['median_s'] * 1e3:.1f} ms, ratio {row['ratio']:.2f}"
         log(line)
     return rows
+
+
+def _pause(args):
+    """The sleep before each timed block: long enough for OpenBLAS's spinning threads to give up on a
+    CPU run (benchmarks.timing); on the GPU only a breath, since a sleep lets its clocks drop."""
+    return 0.02 if args.quick or args.device == "cuda" else SWITCH_PAUSE_S
 
 
 def run_memory(names, args, torch, log):
@@ -129,21 +137,29 @@ def main(argv=None):
     start = time.time()
     _set_threads(args.threads, log)
     torch = _import_torch(args, log)
+    if args.device == "cuda":
+        import minigan
+        if not minigan.cuda.is_available():
+            _parser().error(f"--device cuda: {minigan.cuda.unavailable_reason()}")
+        if torch is not None and not torch.cuda.is_available():
+            log("this PyTorch has no CUDA: minigan only on cuda")
+            torch = None
     result = {
         "meta": {"timestamp": datetime.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
                  "command": PROG + " " + shlex.join(sys.argv[1:] if argv is None else argv),
                  "quick": args.quick, "threads": args.threads},
-        "machine": machine.info(torch),
+        "machine": machine.info(torch, args.device),
     }
     if not args.no_kernels:
-        cfg = (kernel_bench.Settings("quick", args.repeats or 2, 1, 0.02) if args.quick else
-               kernel_bench.Settings("full", args.repeats or 10, min(2, args.repeats or 2)))
+        cfg = (kernel_bench.Settings("quick", args.repeats or 2, 1, _pause(args), args.device) if args.quick else
+               kernel_bench.Settings("full", args.repeats or 10, min(2, args.repeats or 2), _pause(args),
+                                     args.device))
         result["kernels"] = kernel_bench.run(cfg, torch=torch, log=log)
     if names:
         result["workloads"] = run_workloads(names, args, torch, log)
-        if not args.no_memory:
+        if not args.no_memory and args.device == "cpu":
             result["memory"] = run_memory(names, args, torch, log)
-        if not args.no_profile:
+        if not args.no_profile and args.device == "cpu":
             result["profile"] = run_profile("W2" if "W2" in names else names[0], args, log)
     result["meta"]["duration_s"] = time.time() - start
     result["meta"]["load_average_end"] = machine.load_average()

@@ -119,31 +119,36 @@ def real_batch(spec, batch, seed=0):
 
 
 class MiniganWorkload:
-    """One GAN iteration of ``spec`` in minigan; ``step()`` runs it."""
+    """One GAN iteration of ``spec`` in minigan on ``device``; ``step()`` runs it.
+
+    On "cuda" a step ends by waiting for the GPU (kernels launch asynchronously), so that a timer
+    around ``step()`` measures the work and not only its queueing.
+    """
 
     framework = "minigan"
 
-    def __init__(self, spec, batch, seed=0):
+    def __init__(self, spec, batch, seed=0, device="cpu"):
         import minigan as mg
         import minigan.functional as F
         from minigan import nn, optim
 
-        self.mg, self.F = mg, F
+        self.mg, self.F, self.device = mg, F, device
         self.G, self.D = build(nn, spec.generator), build(nn, spec.discriminator)
         for model, layers, s in ((self.G, spec.generator, seed), (self.D, spec.discriminator, seed + 1)):
             for p, a in zip(model.parameters(), initial_weights(layers, s)):
                 p.data[...] = a
+            model.to(device)
         self.opt_g = optim.Adam(self.G.parameters(), lr=LR, betas=BETAS)
         self.opt_d = optim.Adam(self.D.parameters(), lr=LR, betas=BETAS)
-        self.real = mg.tensor(real_batch(spec, batch, seed))
-        self.ones, self.zeros = mg.ones(batch, 1), mg.zeros(batch, 1)
+        self.real = mg.tensor(real_batch(spec, batch, seed), device=device)
+        self.ones, self.zeros = mg.ones(batch, 1, device=device), mg.zeros(batch, 1, device=device)
         self.noise = (batch,) + spec.noise
         mg.manual_seed(seed)
 
     def step(self):
         mg, F = self.mg, self.F
         bce = F.binary_cross_entropy_with_logits
-        fake = self.G(mg.randn(*self.noise))
+        fake = self.G(mg.randn(*self.noise, device=self.device))
         self.opt_d.zero_grad()
         loss_d = bce(self.D(self.real), self.ones) + bce(self.D(fake.detach()), self.zeros)
         loss_d.backward()
@@ -156,34 +161,38 @@ class MiniganWorkload:
         loss_g = bce(self.D(fake), self.ones)
         loss_g.backward()
         self.opt_g.step()
+        mg.cuda.synchronize()
         return loss_d, loss_g.detach()
 
 
 class TorchWorkload:
-    """The same iteration in PyTorch (its CPU kernels; threads set by the caller)."""
+    """The same iteration in PyTorch on ``device`` (CPU threads set by the caller); on "cuda" a step
+    ends by waiting for the GPU, as MiniganWorkload's."""
 
     framework = "torch"
 
-    def __init__(self, spec, batch, seed=0):
+    def __init__(self, spec, batch, seed=0, device="cpu"):
         import torch
 
-        self.torch = torch
+        self.torch, self.device = torch, torch.device(device)
         self.G, self.D = build(torch.nn, spec.generator), build(torch.nn, spec.discriminator)
         with torch.no_grad():
             for model, layers, s in ((self.G, spec.generator, seed), (self.D, spec.discriminator, seed + 1)):
                 for p, a in zip(model.parameters(), initial_weights(layers, s)):
                     p.copy_(torch.from_numpy(a))
+                model.to(self.device)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=LR, betas=BETAS)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=LR, betas=BETAS)
-        self.real = torch.from_numpy(real_batch(spec, batch, seed))
-        self.ones, self.zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+        self.real = torch.from_numpy(real_batch(spec, batch, seed)).to(self.device)
+        self.ones = torch.ones(batch, 1, device=self.device)
+        self.zeros = torch.zeros(batch, 1, device=self.device)
         self.noise = (batch,) + spec.noise
         torch.manual_seed(seed)
 
     def step(self):
         torch = self.torch
         bce = torch.nn.functional.binary_cross_entropy_with_logits
-        fake = self.G(torch.randn(*self.noise))
+        fake = self.G(torch.randn(*self.noise, device=self.device))
         self.opt_d.zero_grad()
         loss_d = bce(self.D(self.real), self.ones) + bce(self.D(fake.detach()), self.zeros)
         loss_d.backward()
@@ -193,11 +202,13 @@ class TorchWorkload:
         loss_g = bce(self.D(fake), self.ones)
         loss_g.backward()
         self.opt_g.step()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
         return loss_d, loss_g.detach()
 
 
 FRAMEWORKS = {"minigan": MiniganWorkload, "torch": TorchWorkload}
 
 
-def make(name, framework, batch, seed=0):
-    return FRAMEWORKS[framework](SPECS[name](), batch, seed)
+def make(name, framework, batch, seed=0, device="cpu"):
+    return FRAMEWORKS[framework](SPECS[name](), batch, seed, device)

@@ -61,6 +61,31 @@ def test_unknown_workload_is_refused(tmp_path, capsys):
     assert "W9" in capsys.readouterr().err
 
 
+@pytest.mark.skipif("__import__('minigan').cuda.is_available()", reason="checks the error without a GPU")
+def test_device_cuda_without_a_gpu_says_why(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--quick", "--device", "cuda", "--out", str(tmp_path)])
+    assert "--device cuda:" in capsys.readouterr().err
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif("not __import__('minigan').cuda.is_available()", reason="no CUDA GPU here")
+def test_a_cuda_run_times_every_cuda_implementation_and_both_frameworks(tmp_path):
+    torch = pytest.importorskip("torch")
+    assert main(["--quick", "--device", "cuda", "--workloads", "w1,w2", "--batch", "4", "--out", str(tmp_path)]) == 0
+    result = _latest(tmp_path)
+    timed = {(r["group"], r["impl"]) for r in result["kernels"]}
+    for primitive, _, name in kernels.implementations(device="cuda"):
+        assert (primitive, name) in timed, (primitive, name)
+    assert all(r["median_s"] > 0 for r in result["kernels"])
+    assert [row["workload"] for row in result["workloads"]] == ["W1", "W2"]
+    if torch.cuda.is_available():
+        assert all(row["torch"]["median_s"] > 0 for row in result["workloads"])
+    assert result["machine"]["device"] == "cuda" and result["machine"]["gpus"]
+    assert "memory" not in result and "profile" not in result  # they measure the CPU
+    assert "Workloads on cuda" in (tmp_path / "latest.md").read_text()
+
+
 def test_interleaved_runs_blocks_in_alternating_order():
     calls = []
     candidates = {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}
@@ -123,8 +148,9 @@ def test_concat_at_input_hides_forward_joint_but_gives_the_same_logits():
 def test_mnist_quality_reports_the_command_that_reproduces_it():
     import argparse
     from benchmarks import mnist_quality
-    default = argparse.Namespace(seeds=[0, 1], iters=None, no_torch=False, output=mnist_quality.DEFAULT_OUTPUT)
+    default = argparse.Namespace(seeds=[0, 1], iters=None, no_torch=False, device="cpu",
+                                 output=mnist_quality.DEFAULT_OUTPUT)
     assert mnist_quality.reproduce(default) == "python -m benchmarks.mnist_quality --seeds 0 1"
-    other = argparse.Namespace(seeds=[2, 5], iters=300, no_torch=True, output="out dir/q.md")
+    other = argparse.Namespace(seeds=[2, 5], iters=300, no_torch=True, device="cuda", output="out dir/q.md")
     assert mnist_quality.reproduce(other) == ("python -m benchmarks.mnist_quality --seeds 2 5 --iters 300 "
-                                              "--no-torch --output 'out dir/q.md'")
+                                              "--no-torch --device cuda --output 'out dir/q.md'")
