@@ -73,7 +73,7 @@ def main(argv=None):
     load_start = machine.load_average()
     times = timing.interleaved({name: (lambda t=t: step(t)) for name, t in made.items()},
                                repeats=args.rounds * args.block, rounds=args.rounds,
-                               pause=0.02 if args.device == "cuda" else timing.SWITCH_PAUSE_S)
+                               pause=timing.switch_pause(args.device))
     base = times["joint, forward_joint (default)"]["median_s"]
     where = ", ".join(minigan.backend.cuda_device_names()) if args.device == "cuda" else \
         f"{machine.blas_threads()} BLAS threads"

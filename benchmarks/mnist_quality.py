@@ -120,13 +120,8 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, device="cpu"):
     with torch.no_grad():
         samples = np.concatenate([G(torch.from_numpy(rng.standard_normal((500, 100), dtype=np.float32)).to(device))
                                   .cpu().numpy() for _ in range(SCORED // 500)])
-    return {"framework": f"torch {torch.__version__}" + (f" ({device})" if device != "cpu" else ""), "seed": seed, "seconds": seconds, "iters": iters,
-            **mnist_metrics(samples)}
-
-
-def _gpus():
-    from minigan import backend
-    return backend.cuda_device_names()
+    framework = f"torch {torch.__version__}" + (f" ({device})" if device != "cpu" else "")
+    return {"framework": framework, "seed": seed, "seconds": seconds, "iters": iters, **mnist_metrics(samples)}
 
 
 def switches(config):
@@ -152,13 +147,15 @@ def reproduce(args):
 
 
 def report(rows, command, device="cpu"):
+    from minigan import backend
+    where = f"; both frameworks on {device} ({', '.join(backend.cuda_device_names())})" if device != "cpu" else ""
     lines = ["# MNIST quality of the default `minigan train` run, beside PyTorch", "",
              "Scored by minigan's shipped MNIST classifier on 5,000 eval-mode samples. Targets: every class "
              ">= 5% of samples, KL(class histogram || uniform) <= 0.10, Frechet distance no worse than PyTorch's "
              "with the same architecture (W2), data (the embedded 5,000 digits), iterations and recipe (batch 128, "
              f"Adam 2e-4, betas (0.5, 0.999), {recipe(rows)}).",
              f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}"
-             + (f"; both frameworks on {device} ({', '.join(_gpus())})" if device != "cpu" else "") + ". "
+             + where + ". "
              "Seconds: minigan's whole command (start-up, pictures, scoring included); PyTorch's training loop only.",
              f"Reproduce: `{command}`.", "",
              "| framework | seed | iters | min class share | KL to uniform | Frechet | real-vs-real floor | seconds |",

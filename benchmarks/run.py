@@ -10,7 +10,7 @@ import sys
 import time
 
 from . import kernel_bench, machine, memory, profiling, report, workloads
-from .timing import SWITCH_PAUSE_S, interleaved
+from .timing import GPU_PAUSE_S, interleaved, switch_pause
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Inside a source checkout (run from its root) results go to benchmarks/results/, next to this file;
@@ -98,9 +98,8 @@ def run_workloads(names, args, torch, log):
 
 
 def _pause(args):
-    """The sleep before each timed block: long enough for OpenBLAS's spinning threads to give up on a
-    CPU run (benchmarks.timing); on the GPU only a breath, since a sleep lets its clocks drop."""
-    return 0.02 if args.quick or args.device == "cuda" else SWITCH_PAUSE_S
+    """The sleep before each timed block (benchmarks.timing.switch_pause); short in a smoke test."""
+    return GPU_PAUSE_S if args.quick else switch_pause(args.device)
 
 
 def run_memory(names, args, torch, log):

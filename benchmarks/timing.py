@@ -20,6 +20,13 @@ import time
 
 # Longer than OpenBLAS's default spin timeout (2^28 cycles at 2 to 3 GHz), with some margin.
 SWITCH_PAUSE_S = 0.25
+# On the GPU no CPU thread pool spins, and a longer sleep would let the GPU's clocks drop.
+GPU_PAUSE_S = 0.02
+
+
+def switch_pause(device):
+    """The pause before each timed block on ``device`` ("cpu" or "cuda")."""
+    return GPU_PAUSE_S if device == "cuda" else SWITCH_PAUSE_S
 
 
 def summary(samples):
