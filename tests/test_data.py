@@ -118,6 +118,17 @@ def test_get_dataset_full_mnist_from_folder(tmp_path, rng):
     assert meta["num_classes"] == 10 and meta["kind"] == "images" and tuple(meta["shape"]) == (1, 28, 28)
 
 
+def test_idx_files_of_another_data_set_are_refused(tmp_path, rng):
+    images, labels = _mnist_like(rng, n=5, h=32, w=32)
+    _write_pair(str(tmp_path), images, labels)
+    with pytest.raises(ValueError, match=r"shape \(32, 32\), not the 28x28 of mnist"):
+        data.get_dataset("mnist", data_dir=str(tmp_path))
+    images, _ = _mnist_like(rng, n=5, h=28, w=28)
+    _write_pair(str(tmp_path), images, np.array([0, 3, 99, 9, 1], dtype=np.uint8))
+    with pytest.raises(ValueError, match="labels in .* go up to 99, beyond the classes 0..9 of fashion-mnist"):
+        data.get_dataset("fashion-mnist", data_dir=str(tmp_path))
+
+
 def test_fashion_mnist_not_embedded(tmp_path, monkeypatch):
     monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="download=True"):
@@ -163,6 +174,17 @@ def test_download_from_a_local_mirror(tmp_path, rng, monkeypatch):
     assert x.shape == (6, 1, 28, 28)
     np.testing.assert_array_equal(y, labels)
     assert sorted(os.listdir(tmp_path / "cache" / "mnist")) == sorted(sums)
+
+
+def test_download_uses_the_files_already_in_data_dir(tmp_path, rng, monkeypatch):
+    def offline(url, timeout=None):
+        raise urllib.error.URLError("no network in this test")
+    monkeypatch.setattr(download_module.urllib.request, "urlopen", offline)
+    images, labels = _mnist_like(rng, n=6, h=28, w=28)
+    _write_pair(str(tmp_path), images, labels, gz_images=True)
+    x, y, _ = data.get_dataset("mnist", data_dir=str(tmp_path), download=True)
+    assert x.shape == (6, 1, 28, 28)
+    np.testing.assert_array_equal(y, labels)
 
 
 # -- embedded MNIST ---------------------------------------------------------------------------------

@@ -60,22 +60,35 @@ def _idx_folder(name, data_dir, split):
 
 
 def _load_idx(name, data_dir, download, split, cache_dir):
-    if download:
-        folder = download_idx_dataset(name, split=split, cache_dir=cache_dir or data_dir)
-    elif data_dir is not None:
-        folder = _idx_folder(name, data_dir, split)
-    else:
-        # Files fetched by an earlier download=True are used without asking again.
-        cache = os.path.join(cache_dir or default_cache_dir(), name)
-        try:
-            folder = _idx_folder(name, cache, split)
-        except FileNotFoundError:
+    # Files already there (in data_dir, or fetched into the cache by an earlier download) are used as
+    # they are; download=True fetches only what is missing, into data_dir/<name> or the cache.
+    cache = os.path.join(cache_dir or default_cache_dir(), name)
+    try:
+        folder = _idx_folder(name, data_dir if data_dir is not None else cache, split)
+    except FileNotFoundError:
+        if download:
+            folder = download_idx_dataset(name, split=split, cache_dir=cache_dir or data_dir)
+        elif data_dir is not None:
+            raise
+        else:
             raise FileNotFoundError(
                 f"{name} is not shipped with minigan (only a 5,000-digit MNIST subset is): pass data_dir "
                 f"(--data-dir) for a folder holding its IDX files, or download=True (--download) to fetch "
                 f"them into {cache}") from None
     images, labels = read_idx_dataset(folder, split=split)
+    _check_idx_contents(name, images, labels, folder)
     return images, labels, f"{name} ({split}, {len(images)} images) from {folder}"
+
+
+def _check_idx_contents(name, images, labels, folder):
+    """Well-formed IDX files can still hold another data set: MNIST and Fashion-MNIST are 28x28 images
+    of 10 classes, which the models and the MNIST metrics rely on."""
+    if images.shape[1:] != (28, 28):  # read_idx_dataset has checked (N, H, W) uint8 and (N,) uint8
+        raise ValueError(f"{name}: the IDX images in {folder} have shape {tuple(images.shape[1:])}, not the "
+                         f"28x28 of {name}; for other images pass their folder as the data set instead")
+    if labels.max() > 9:
+        raise ValueError(f"{name}: the IDX labels in {folder} go up to {labels.max()}, beyond "
+                         f"the classes 0..9 of {name}; check that the labels file belongs to these images")
 
 
 def get_dataset(name_or_path, data_dir=None, download=False, split="train", n_points=100_000, seed=0,
