@@ -69,6 +69,8 @@ def _parser():
     t.add_argument("--label-smoothing", type=float, help="real label 1 - s for D (one-sided; default 0)")
     t.add_argument("--label-flip", type=float, help="probability of labelling a real sample fake (default 0)")
     t.add_argument("--instance-noise", type=float, help="std of Gaussian noise on D's inputs, annealed to 0")
+    t.add_argument("--instance-noise-iters", type=int,
+                   help="iterations over which the instance noise anneals to 0 (default: the whole run)")
     t.add_argument("--r1", type=float, help="R1 penalty weight gamma (default 0: off)")
     t.add_argument("--ema", type=float, help="EMA decay of G's weights for sampling, e.g. 0.999 (0: off)")
     t.add_argument("--nz", type=int, help="size of the noise vector z")
@@ -76,6 +78,7 @@ def _parser():
     t.add_argument("--device", help="cpu (default), cuda or cuda:N")
     t.add_argument("--out", help="run folder (default runs/<model>-<dataset>)")
     t.add_argument("--sample-every", type=int, help="iterations between sample grids (default 100)")
+    t.add_argument("--samples", type=int, help="fixed-noise samples per picture (default 64 images or 1000 points)")
     t.add_argument("--checkpoint-every", type=int, help="iterations between checkpoints")
     t.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
 
@@ -98,7 +101,8 @@ def _parser():
 
 _TRAIN_FLAGS = ("model", "dataset", "data_dir", "download", "loss", "iters", "batch_size", "optimizer", "lr",
                 "lr_g", "lr_d", "betas", "n_critic", "d_batch", "label_smoothing", "label_flip", "instance_noise",
-                "r1", "ema", "nz", "seed", "device", "out", "sample_every", "checkpoint_every")
+                "instance_noise_iters", "r1", "ema", "nz", "seed", "device", "out", "sample_every", "samples",
+                "checkpoint_every")
 
 
 def _train(args):
@@ -114,14 +118,18 @@ def _train(args):
             raise run.RunError("--resume continues a run in its own folder; leave out --out")
         flags["out"] = None
         out = run_dir
-        print(f"minigan: resuming {run_dir}", flush=True)
-        start = lambda: run.resume(run_dir, **flags)  # noqa: E731
+
+        def announce(cfg, iteration):
+            print(f"minigan: resuming {run_dir} at iteration {iteration} of {cfg.iters}", flush=True)
+        start = lambda: run.resume(run_dir, announce=announce, **flags)  # noqa: E731
     else:
         cfg = run.resolve_config(**flags)
         out = cfg.out or run.default_out(cfg)
-        print(f"minigan: training {cfg.model} on {cfg.dataset} with the {cfg.loss} loss for {cfg.iters} "
-              f"iterations (batch {cfg.batch_size}, seed {cfg.seed}) into {out}", flush=True)
-        start = lambda: run.train(cfg, out)  # noqa: E731
+
+        def announce(cfg):  # once everything is checked: a bad setting gets its one line alone
+            print(f"minigan: training {cfg.model} on {cfg.dataset} with the {cfg.loss} loss for {cfg.iters} "
+                  f"iterations (batch {cfg.batch_size}, seed {cfg.seed}) into {cfg.out}", flush=True)
+        start = lambda: run.train(cfg, out, announce=announce)  # noqa: E731
     try:
         trainer = start()
     except NonFiniteLossError as exc:

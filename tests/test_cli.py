@@ -63,6 +63,14 @@ def test_train_writes_a_complete_run_folder(toy_run):
     assert meta["iteration"] == 4
 
 
+def test_config_json_keys_are_the_train_flags_resolved(toy_run):
+    config = json.loads((toy_run / "config.json").read_text())
+    train = next(a for a in cli._parser()._subparsers._group_actions[0].choices.values() if a.prog.endswith("train"))
+    flags = {a.dest for a in train._actions} - {"help", "resume"}
+    assert set(config) == flags
+    assert config["nz"] == 2 and config["lr_g"] == config["lr_d"] == config["lr"]  # what was used, not null
+
+
 def test_train_prints_where_the_pictures_are(tmp_path, capsys):
     status, out, _ = run_cli(capsys, *TOY, "--out", tmp_path / "r")
     assert status == 0
@@ -165,6 +173,9 @@ def bad_cases(tmp_path, toy_run):
     (empty / "notes.txt").write_text("no images here")
     mixed = write_images(tmp_path / "mixed", [(28, 28), (32, 32)])
     few = write_images(tmp_path / "few", [(28, 28)] * 4)
+    stopped = tmp_path / "stopped"  # a run that failed before its first checkpoint
+    stopped.mkdir()
+    (stopped / "config.json").write_text((toy_run / "config.json").read_text())
     return {
         "unknown model": (["train", "--model", "stylegan"], "invalid choice: 'stylegan'"),
         "unknown loss": (["train", "--loss", "wasserstein-ish"], "unknown loss 'wasserstein-ish'"),
@@ -183,12 +194,21 @@ def bad_cases(tmp_path, toy_run):
                                   "--label needs a conditional model"),
         "no command": ([], "give a command"),
         "bad number": (["train", "--iters", "many"], "invalid int value: 'many'"),
+        "out is a file": ([*TOY, "--out", empty / "notes.txt"], "is a file, not a folder"),
+        "nz 0": ([*TOY, "--nz", "0"], "--nz, the size of the noise vector, must be at least 1"),
+        "negative r1": ([*TOY, "--r1", "-1"], "--r1 is a penalty weight >= 0"),
+        "infinite lr": ([*TOY, "--lr", "inf"], "--lr must be a positive number"),
+        "conditional without labels": (["train", "--model", "cgan", "--dataset", few],
+                                       "sub-folder per class) or --model mlp"),
+        "run stopped before a checkpoint": ([*TOY, "--out", stopped], "stopped before its first checkpoint"),
+        "resume without a checkpoint": (["train", "--resume", stopped], "has no checkpoint.npz"),
     }
 
 
 CASES = ["unknown model", "unknown loss", "no usable files", "mixed sizes", "batch too large", "iters 0",
          "resume as another model", "out holds a run", "unknown data set", "not a run folder", "bad sample file",
-         "label without classes", "no command", "bad number"]
+         "label without classes", "no command", "bad number", "out is a file", "nz 0", "negative r1", "infinite lr",
+         "conditional without labels", "run stopped before a checkpoint", "resume without a checkpoint"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -201,6 +221,7 @@ def test_bad_input_gives_one_clear_line(case, toy_run, tmp_path, capsys, monkeyp
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert message in lines[0] and "Traceback" not in err
+    assert out == ""  # no "training ..." line before the error
     assert snapshot(toy_run) == before
     assert not os.path.exists(tmp_path / "runs")
 

@@ -299,6 +299,12 @@ class ToyDiscriminator(nn.Module):
 
 MODELS = ("mlp", "dcgan", "dcgan64", "cgan", "cdcgan", "toy")
 CONDITIONAL = ("cgan", "cdcgan")
+UNCONDITIONAL_TWIN = {"cgan": "mlp", "cdcgan": "dcgan"}  # the same networks without the class input
+
+
+def default_nz(name):
+    """The size of z for a model: 2 for the toy model on 2-D points (as VEEGAN and PacGAN), else 100."""
+    return 2 if name == "toy" else 100
 
 
 def _require_image_shape(name, sample_shape, height, hint):
@@ -323,11 +329,10 @@ def build_models(name, sample_shape, num_classes=None, nz=None, toy_width=128, t
     if name in CONDITIONAL and not num_classes:
         raise ValueError(f"model {name!r} is conditional but the data set has no labels; use a labelled set "
                          "(mnist, fashion-mnist, or a folder with one sub-folder per class) or --model "
-                         f"{name[1:]}")
+                         f"{UNCONDITIONAL_TWIN[name]}")
+    nz = default_nz(name) if nz is None else nz
     if name == "toy":
-        nz = nz or 2
         return ToyGenerator(nz, toy_width, toy_depth), ToyDiscriminator(toy_width, toy_depth)
-    nz = nz or 100
     channels = sample_shape[0]
     if name == "mlp":
         return MLPGenerator(sample_shape, nz), MLPDiscriminator(sample_shape)

@@ -8,6 +8,7 @@ everything a user can fix (a bad name, a missing folder, a checkpoint that does 
 """
 import dataclasses
 import json
+import math
 import os
 
 import numpy as np
@@ -18,7 +19,7 @@ from minigan.data import DataLoader, get_dataset
 from minigan.gan import callbacks as cb
 from minigan.gan.evaluation import evaluate_generator
 from minigan.gan.losses import ALIASES, LOSSES
-from minigan.gan.models import CONDITIONAL, MODELS, build_models
+from minigan.gan.models import CONDITIONAL, MODELS, build_models, default_nz
 from minigan.gan.trainer import D_BATCHES, TrainConfig, Trainer
 
 # Per-model defaults. The image models use the DCGAN recipe (Radford et al., 2016): batch 128,
@@ -76,6 +77,7 @@ def resolve_config(**flags):
     values["loss"] = loss
     if values.get("dataset") is None:
         raise RunError(f"model {model!r} has no default data set; pass --dataset with a folder of 64x64 images")
+    values.setdefault("nz", default_nz(model))  # recorded in config.json as the size actually used
     config = TrainConfig(**values).resolved()
     _check_numbers(config)
     return config
@@ -87,15 +89,21 @@ def _check_numbers(cfg):
         (cfg.batch_size >= 1, f"--batch-size must be at least 1 (got {cfg.batch_size})"),
         (cfg.n_critic >= 1, f"--n-critic must be at least 1 (got {cfg.n_critic})"),
         (cfg.d_batch in D_BATCHES, f"--d-batch must be one of {', '.join(D_BATCHES)} (got {cfg.d_batch!r})"),
-        (cfg.lr_g > 0 and cfg.lr_d > 0, f"--lr must be positive (got G {cfg.lr_g}, D {cfg.lr_d})"),
+        (0 < cfg.lr_g < math.inf and 0 < cfg.lr_d < math.inf,
+         f"--lr must be a positive number (got G {cfg.lr_g}, D {cfg.lr_d})"),
         (0 <= cfg.label_smoothing < 1, f"--label-smoothing must lie in [0, 1) (got {cfg.label_smoothing})"),
         (0 <= cfg.label_flip <= 1, f"--label-flip must lie in [0, 1] (got {cfg.label_flip})"),
         (cfg.ema == 0 or 0 < cfg.ema < 1, f"--ema is a decay in (0, 1), e.g. 0.999, or 0 for off (got {cfg.ema})"),
+        (0 <= cfg.r1 < math.inf, f"--r1 is a penalty weight >= 0 (got {cfg.r1})"),
+        (0 <= cfg.instance_noise < math.inf and cfg.instance_noise_iters >= 0,
+         f"--instance-noise must be >= 0 and --instance-noise-iters >= 0 (got {cfg.instance_noise}, "
+         f"{cfg.instance_noise_iters})"),
+        (cfg.nz is None or cfg.nz >= 1, f"--nz, the size of the noise vector, must be at least 1 (got {cfg.nz})"),
         (cfg.sample_every >= 0 and cfg.checkpoint_every >= 0,
          "--sample-every and --checkpoint-every must be >= 0 (0: only at the end)"),
         (cfg.optimizer in ("adam", "rmsprop", "sgd"),
          f"unknown optimizer {cfg.optimizer!r}; choose adam, rmsprop or sgd"),
-        (cfg.samples is None or cfg.samples >= 1, f"the number of grid samples must be at least 1 (got {cfg.samples})"),
+        (cfg.samples is None or cfg.samples >= 1, f"--samples must be at least 1 (got {cfg.samples})"),
     ]
     if cfg.betas is not None:
         checks.append((len(cfg.betas) == 2 and all(0 <= b < 1 for b in cfg.betas),
@@ -176,19 +184,33 @@ class FinalMetrics:
 
 
 def check_out_is_free(out):
-    if os.path.exists(os.path.join(out, "checkpoint.npz")) or os.path.exists(os.path.join(out, "config.json")):
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise RunError(f"--out {out} is a file, not a folder; pick another --out")
+    if os.path.exists(os.path.join(out, "checkpoint.npz")):
         raise RunError(f"{out} already holds a run; continue it with --resume {out}, or pick another --out")
+    if os.path.exists(os.path.join(out, "config.json")):
+        raise RunError(f"{out} holds a run that stopped before its first checkpoint, so there is nothing to "
+                       "resume; pick another --out, or delete that folder to reuse its name")
 
 
-def train(cfg, out=None, progress=True):
-    """Train a new run into ``out`` (default: a fresh runs/<model>-<dataset>); returns the Trainer."""
+def train(cfg, out=None, progress=True, announce=None):
+    """Train a new run into ``out`` (default: a fresh runs/<model>-<dataset>); returns the Trainer.
+
+    ``announce(cfg)`` is called once every setting, the data and the models have been checked, just
+    before the first file is written (the command prints its "training ..." line there).
+    """
     out = out or cfg.out or default_out(cfg)
     check_out_is_free(out)
     cfg = dataclasses.replace(cfg, out=out)
     dataset = load_data(cfg)
     trainer = build(cfg, dataset)  # everything is checked before the first file is written
     trainer.callbacks = standard_callbacks(cfg, out, dataset.meta, trainer, progress)
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"cannot create the run folder {out} ({exc.strerror}); pick another --out") from None
+    if announce is not None:
+        announce(cfg)
     io.save_json(os.path.join(out, "config.json"), cfg.to_dict())
     trainer.train()
     return trainer
@@ -211,8 +233,8 @@ def load_checkpoint(run_dir):
     try:
         return io.load_checkpoint(path)
     except FileNotFoundError:
-        raise RunError(f"{run_dir} has no checkpoint.npz yet; train it first (or wait for the first "
-                       "checkpoint)") from None
+        raise RunError(f"{run_dir} has no checkpoint.npz: its run stopped (or is still running) before its "
+                       "first checkpoint, so there is nothing to load yet; train a new run into another --out") from None
     except ValueError as exc:
         raise RunError(str(exc)) from None
 
@@ -231,8 +253,9 @@ def restore(trainer, run_dir):
     return metadata
 
 
-def resume(run_dir, progress=True, **flags):
-    """Continue the run in ``run_dir`` from its checkpoint; only RESUMABLE settings may change."""
+def resume(run_dir, progress=True, announce=None, **flags):
+    """Continue the run in ``run_dir`` from its checkpoint; only RESUMABLE settings may change.
+    ``announce(cfg, iteration)`` is called, as in ``train``, once everything has been checked."""
     cfg = read_config(run_dir)
     changes = {k: v for k, v in flags.items() if v is not None}
     if "loss" in changes:
@@ -252,6 +275,8 @@ def resume(run_dir, progress=True, **flags):
         raise RunError(f"{run_dir} already finished {trainer.iteration} iterations; pass a larger --iters to "
                        "train further")
     trainer.callbacks = standard_callbacks(cfg, run_dir, dataset.meta, trainer, progress)
+    if announce is not None:
+        announce(cfg, trainer.iteration)
     io.save_json(os.path.join(run_dir, "config.json"), cfg.to_dict())
     trainer.train()
     return trainer
