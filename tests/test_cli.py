@@ -268,6 +268,15 @@ def test_a_nan_stops_training_with_the_iteration(tmp_path, capsys, monkeypatch):
     assert meta["iteration"] == 2
 
 
+def test_a_diverging_run_is_reported_once_without_numpy_warnings(tmp_path, capsys, recwarn):
+    status, _, err = run_cli(capsys, *TOY, "--lr", "1e6", "--out", tmp_path / "diverged")
+    assert status == 1
+    assert err.strip().splitlines() == ["minigan: training stopped: the discriminator loss became inf at iteration "
+                                        "2; no checkpoint had been written yet. Try a lower --lr, another --loss or "
+                                        "--seed"]
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_a_missing_pillow_is_one_line_saying_what_to_install(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)  # makes `import PIL` fail as if it were not installed
     status, _, err = run_cli(capsys, *TOY, "--out", tmp_path / "r")

@@ -155,6 +155,10 @@ class Trainer:
         self.device = backend.parse_device(config.device)
 
     # -- the loop -------------------------------------------------------------------------------
+    # A diverging run overflows in some op before its loss turns inf or NaN, and NumPy would print a
+    # RuntimeWarning from deep inside that op; the NaN guard (_check_finite) reports it once instead,
+    # with the iteration (PyTorch, too, lets inf and NaN through silently).
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")
     def train(self):
         """Run iterations ``self.iteration + 1 .. config.iters``; return the last iteration's logs."""
         cfg, G, D, loss = self.config, self.G, self.D, self.loss
