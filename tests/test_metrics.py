@@ -132,6 +132,9 @@ def test_class_metrics_known_answers():
     assert single["kl_uniform"] == pytest.approx(math.log(10)) and single["class_share"][4] == 1.0
     half = metrics.class_metrics(np.array([0, 1] * 5))
     assert half["kl_uniform"] == pytest.approx(math.log(5))
+    for bad, message in (([], "got 0 labels"), ([3, 10], "in 3..10"), ([-1, 2], "in -1..2")):
+        with pytest.raises(ValueError, match=rf"class_metrics: predicted labels must .*{message}"):
+            metrics.class_metrics(np.array(bad, dtype=np.int64))
 
 
 def test_mnist_metrics_of_real_and_broken_samples(embedded, rng):

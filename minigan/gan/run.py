@@ -234,7 +234,8 @@ def load_checkpoint(run_dir):
         return io.load_checkpoint(path)
     except FileNotFoundError:
         raise RunError(f"{run_dir} has no checkpoint.npz: its run stopped (or is still running) before its "
-                       "first checkpoint, so there is nothing to load yet; train a new run into another --out") from None
+                       "first checkpoint, so there is nothing to load yet; train a new run into another "
+                       "--out") from None
     except ValueError as exc:
         raise RunError(str(exc)) from None
 

@@ -12,8 +12,11 @@ It gives three numbers for a batch of generated digits (``mnist_metrics``):
 - the Frechet distance between Gaussians fitted to the classifier's penultimate features (64 numbers
   per image) of the samples and of the 5,000 real digits (``minigan.metrics.frechet``), next to the
   real-versus-real floor: the same distance between two disjoint halves of the real digits, averaged
-  over ten random splits. That floor uses 2,500 digits a side, so it carries somewhat more sampling
-  noise (and upward bias) than a score of 5,000 samples against the 5,000 real digits.
+  over ten random splits. That floor uses 2,500 digits a side, so it carries more sampling noise and
+  upward bias than a score of 5,000 samples against the 5,000 real digits: for Gaussian features with
+  the real ones' statistics, independent sets give about 2.2 at 2,500 a side and 1.2 at 5,000, so a
+  perfect generator would score about half the floor. The reference digits are the ones the GAN trains
+  on, so a generator that copied them would score 0; the metric does not detect memorisation.
 """
 import os
 
@@ -94,7 +97,12 @@ def classify(images, model=None, batch_size=500):
 
 def class_metrics(predicted, num_classes=10):
     """Share of each class among predicted labels and KL(share || uniform) in nats."""
-    share = np.bincount(np.asarray(predicted), minlength=num_classes)[:num_classes] / max(len(predicted), 1)
+    predicted = np.asarray(predicted)
+    if predicted.size == 0 or predicted.min() < 0 or predicted.max() >= num_classes:
+        span = f" in {predicted.min()}..{predicted.max()}" if predicted.size else ""
+        raise ValueError(f"class_metrics: predicted labels must be a non-empty array of classes "
+                         f"0..{num_classes - 1}, got {predicted.size} labels{span}")
+    share = np.bincount(predicted, minlength=num_classes) / len(predicted)
     nonzero = share > 0
     kl = float((share[nonzero] * np.log(share[nonzero] * num_classes)).sum())
     return {"class_share": share.tolist(), "min_class_share": float(share.min()), "kl_uniform": kl}
