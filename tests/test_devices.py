@@ -188,6 +188,12 @@ def test_an_op_given_tensors_on_two_devices_names_itself_and_them():
     with pytest.raises(ValueError, match=r"embedding: indices of shape \(2,\) are on cuda:0 but weight of shape "
                                          r"\(3, 2\) is on cpu"):
         F.embedding(mg.tensor([0, 1], device="cuda"), mg.ones(3, 2))
+    # the arithmetic operators and concat rely on the same check in Function.apply
+    with pytest.raises(ValueError, match=r"Mul: inputs are on different devices \(input 0 \(2, 3\) on cuda:0, "
+                                         r"input 1 \(2, 3\) on cpu"):
+        x * mg.ones(2, 3)
+    with pytest.raises(ValueError, match=r"Concat: inputs are on different devices"):
+        F.concat([x, mg.ones(2, 3)], axis=0)
 
 
 @needs_gpu

@@ -12,7 +12,7 @@ from minigan.functional.shape import sum_to
 from minigan.tensor import Tensor
 
 
-def _weak(value, like):
+def _weak(value, like, op):
     """A Python or NumPy scalar (or other array) as a tensor beside ``like``, with PyTorch's dtype rule."""
     xp = like._xp
     if isinstance(value, (bool, int, float, np.generic)) or getattr(value, "ndim", None) == 0:
@@ -29,20 +29,17 @@ def _weak(value, like):
     if isinstance(value, np.ndarray) or backend.is_cupy_array(value):
         return Tensor._wrap(backend.to_device(value, like.device))
     if isinstance(value, (list, tuple)):
-        return _weak(xp.asarray(value, dtype=like.dtype if like.dtype.kind == "f" else None), like)
-    raise TypeError(f"cannot combine a tensor with {type(value).__name__}")
+        return _weak(xp.asarray(value, dtype=like.dtype if like.dtype.kind == "f" else None), like, op)
+    raise TypeError(f"{op}: cannot combine a tensor of shape {tuple(like.shape)} with {type(value).__name__}")
 
 
 def operands(a, b, op):
-    """Both operands as tensors on one device with one float dtype; errors name ``op`` and the shapes."""
+    """Both operands as tensors with one float dtype (a Python or NumPy operand goes to the tensor's
+    device; two tensors on different devices are refused by ``Function.apply``, naming the op)."""
     if not isinstance(a, Tensor):
-        a = _weak(a, b)
+        a = _weak(a, b, op)
     elif not isinstance(b, Tensor):
-        b = _weak(b, a)
-    elif backend.is_cupy_array(a.data) != backend.is_cupy_array(b.data) or (
-            backend.is_cupy_array(a.data) and a.device != b.device):
-        raise ValueError(f"{op}: tensors are on different devices ({a.device} with shape "
-                         f"{tuple(a.shape)}, {b.device} with shape {tuple(b.shape)})")
+        b = _weak(b, a, op)
     ka, kb = a.dtype.kind, b.dtype.kind
     if ka == "f" and kb != "f":
         b = Tensor._wrap(b.data.astype(a.dtype))
