@@ -8,8 +8,9 @@ For each seed: `minigan train --seed S` (every other setting its default: DCGAN-
 MNIST digits, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint batch of real and fake, samples
 from an EMA of G with decay 0.999) in its own process, and the same architecture, data, number of
 iterations and recipe written in PyTorch (pip install torch==2.13.0; used here only); the PyTorch loop
-reads the recipe's switches (d_batch, ema) from the minigan run's config.json. Both are scored by
-minigan's shipped MNIST classifier on 5,000 samples drawn from the generator (its EMA) in eval mode:
+reads the recipe's switches (d_batch, ema, feature_matching) from the minigan run's config.json. Both
+are scored by minigan's shipped MNIST classifier on 5,000 samples drawn from the generator (its EMA) in
+eval mode:
 the share of each class (target: every class >= 5%), KL(class histogram || uniform)
 (target <= 0.10) and the Frechet distance of the classifier's penultimate features to the real digits
 (target: no worse than PyTorch's), with the real-versus-real floor for reference.
@@ -48,10 +49,11 @@ def run_minigan(seed, iters, workdir, device="cpu"):
             **metrics}
 
 
-def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, device="cpu"):
+def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0.0, device="cpu"):
     """W2 in PyTorch: pytorch/examples' DCGAN initialisation, per-epoch shuffling, eval-mode sampling.
-    ``d_batch`` and ``ema_decay`` follow minigan's Trainer and EMA (the same warm-up of the decay, batch-norm
-    buffers copied rather than averaged)."""
+    ``d_batch``, ``ema_decay`` and ``feature_matching`` follow minigan's Trainer, EMA (the same warm-up of
+    the decay, batch-norm buffers copied rather than averaged) and losses.feature_matching (on the input
+    of D's last layer, weighted, added to G's loss)."""
     import copy
 
     import torch
@@ -80,6 +82,11 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, device="cpu"):
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def scored(x):
+        """D's logits and the input of its last layer (the features feature matching compares)."""
+        h = D[:-1](x)
+        return D[-1](h), h.flatten(1)
     data = torch.from_numpy(get_dataset("mnist").data).to(device)
     order = np.random.default_rng(seed)
     perm, pos, batch, updates = order.permutation(len(data)), 0, 128, 0
@@ -98,8 +105,15 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, device="cpu"):
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
-        out = D(torch.cat([real, fake]))[batch:] if d_batch == "joint" else D(fake)
+        if d_batch == "joint":
+            logits, h = scored(torch.cat([real, fake]))
+            out, real_h, fake_h = logits[batch:], h[:batch], h[batch:]
+        else:
+            out, fake_h = scored(fake)
+            real_h = scored(real)[1] if feature_matching else None
         g_loss = bce(out, torch.ones_like(out))
+        if feature_matching:
+            g_loss = g_loss + feature_matching * (real_h.mean(0) - fake_h.mean(0)).pow(2).mean()
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
@@ -125,14 +139,16 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, device="cpu"):
 
 
 def switches(config):
-    """(d_batch, ema): the default run's switches beyond the DCGAN numbers, from its config.json."""
-    return config.get("d_batch", "separate"), config.get("ema", 0.0)
+    """(d_batch, ema, feature_matching): the default run's switches beyond the DCGAN numbers, from its
+    config.json."""
+    return config.get("d_batch", "separate"), config.get("ema", 0.0), config.get("feature_matching", 0.0)
 
 
 def recipe(rows):
     """Those switches in words, for the report's header."""
-    d_batch, ema = switches(next((r["config"] for r in rows if "config" in r), {}))
+    d_batch, ema, matching = switches(next((r["config"] for r in rows if "config" in r), {}))
     return (f"D on {'one joint batch of real and fake' if d_batch == 'joint' else 'separate real and fake batches'}, "
+            + (f"feature matching weighted {matching:g} in G's loss, " if matching else "")
             + (f"samples from an EMA of G (decay {ema})" if ema else "samples from G itself"))
 
 

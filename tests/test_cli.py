@@ -198,6 +198,7 @@ def bad_cases(tmp_path, toy_run):
         "nz 0": ([*TOY, "--nz", "0"], "--nz, the size of the noise vector, must be at least 1"),
         "negative r1": ([*TOY, "--r1", "-1"], "--r1 is a penalty weight >= 0"),
         "infinite lr": ([*TOY, "--lr", "inf"], "--lr must be a positive number"),
+        "negative feature matching": ([*TOY, "--feature-matching", "-1"], "--feature-matching is a weight >= 0"),
         "conditional without labels": (["train", "--model", "cgan", "--dataset", few],
                                        "sub-folder per class) or --model mlp"),
         "run stopped before a checkpoint": ([*TOY, "--out", stopped], "stopped before its first checkpoint"),
@@ -208,7 +209,7 @@ def bad_cases(tmp_path, toy_run):
 CASES = ["unknown model", "unknown loss", "no usable files", "mixed sizes", "batch too large", "iters 0",
          "resume as another model", "out holds a run", "unknown data set", "not a run folder", "bad sample file",
          "label without classes", "no command", "bad number", "out is a file", "nz 0", "negative r1", "infinite lr",
-         "conditional without labels", "run stopped before a checkpoint", "resume without a checkpoint"]
+         "negative feature matching", "conditional without labels", "run stopped before a checkpoint", "resume without a checkpoint"]
 
 
 @pytest.mark.parametrize("case", CASES)

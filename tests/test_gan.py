@@ -35,6 +35,29 @@ def test_loss_values_on_known_logits(name, device):
     np.testing.assert_allclose(g.item(), EXPECTED[name][1], rtol=1e-5, atol=1e-6)
 
 
+def test_feature_matching_is_the_squared_distance_of_batch_mean_features(device):
+    rng = np.random.default_rng(3)
+    real_np, fake_np = rng.standard_normal((5, 7)), rng.standard_normal((5, 7)) + 0.5
+    real = mg.tensor(real_np.astype(np.float32), device=device)
+    fake = mg.tensor(fake_np.astype(np.float32), device=device, requires_grad=True)
+    value = losses.feature_matching(real, fake)
+    assert value.dtype == np.float32 and value.shape == ()
+    gap = real_np.mean(axis=0) - fake_np.mean(axis=0)
+    np.testing.assert_allclose(value.item(), (gap ** 2).mean(), rtol=1e-5)
+    value.backward()
+    # d/d fake_ij = -2 gap_j / (F N): every fake sample is pulled toward the real mean alike.
+    np.testing.assert_allclose(fake.grad.numpy(), np.tile(-2 * gap / (7 * 5), (5, 1)), rtol=1e-4, atol=1e-7)
+    assert losses.feature_matching(real, real).item() == 0.0
+
+
+def test_feature_matching_gradients_of_both_orders_are_numerically_right():
+    from gradcheck import check_double_grad, check_grad
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal((4, 3)), rng.standard_normal((4, 3))]
+    check_grad(lambda r, f: losses.feature_matching(r, f), arrays)
+    check_double_grad(lambda r, f: losses.feature_matching(r, f), arrays)
+
+
 def test_minimax_and_non_saturating_generator_gradients_differ_as_the_paper_says():
     # When D rejects a fake confidently (f << 0) the minimax G gradient vanishes, the NS one does not.
     f = mg.tensor(np.array([[-8.0]]), requires_grad=True)
@@ -279,6 +302,33 @@ def test_forward_joint_is_d_of_the_concatenated_batch(model, shape, classes):
         stack.extend(t.creator for t in node.inputs)
     # Below the first batch norm (two convolutions in each model) only the fake half is in the graph.
     assert sorted(conv_batches) == [3, 3] + ([6, 6, 6] if model == "dcgan64" else [])
+
+
+@pytest.mark.parametrize("model, shape, classes", [("mlp", (1, 8, 8), None), ("cgan", (1, 8, 8), 3),
+                                                   ("dcgan", (1, 28, 28), None), ("cdcgan", (1, 28, 28), 3),
+                                                   ("dcgan64", (3, 64, 64), None), ("toy", (2,), None)])
+def test_discriminators_return_the_input_of_their_last_layer_as_features(model, shape, classes):
+    """``features=True`` adds h (N, F), the input of D's last layer: the logits are that layer of h,
+    and are the logits D gives without the flag; forward_joint's features are the joint batch's."""
+    from minigan.gan.models import build_models
+    mg.manual_seed(0)
+    _, D = build_models(model, shape, classes)
+    rng = np.random.default_rng(5)
+    real, fake = (mg.tensor(rng.uniform(-1, 1, (3,) + shape).astype(np.float32)) for _ in range(2))
+    extra = () if classes is None else (np.array([0, 2, 1]),)
+    logits, h = D(real, *extra, features=True)
+    assert logits.shape == (3, 1) and h.ndim == 2 and h.shape[0] == 3
+    np.testing.assert_array_equal(logits.numpy(), D(real, *extra).numpy())
+    head = D.main[-1]
+    width = int(np.prod(head.weight.shape[1:]))
+    assert h.shape[1] == width
+    np.testing.assert_allclose(h.numpy() @ head.weight.numpy().reshape(1, width).T
+                               + (0 if head.bias is None else head.bias.numpy()), logits.numpy(),
+                               rtol=1e-4, atol=1e-5)
+    if hasattr(D, "forward_joint"):
+        joint, joint_h = D.forward_joint(real, fake, *extra, features=True)
+        np.testing.assert_array_equal(joint.numpy(), D.forward_joint(real, fake, *extra).numpy())
+        assert joint.shape == (6, 1) and joint_h.shape == (6, width)
 
 
 def test_without_batch_norm_a_joint_batch_trains_like_separate_ones():

@@ -18,6 +18,9 @@ least-squares     1/2 E (r - 1)^2 + 1/2 E f^2                  1/2 E (f - 1)^2
 The log-sigmoid terms are computed through softplus (log sigma(r) = -softplus(-r),
 log(1 - sigma(f)) = -softplus(f)), which is exact and never overflows.
 
+Feature matching (``feature_matching``) is a term G's loss can carry beside any of these: the squared
+distance between the mean features D finds in a real batch and in a fake one.
+
 Losses built on targets (minimax, non-saturating, least squares) accept a ``real_target`` other than
 1 for the label tricks of ``minigan.gan.tricks`` (one-sided smoothing, flipping); the critics
 (wasserstein, wgan-gp, hinge) have no targets and say so if asked for one.
@@ -192,6 +195,23 @@ class LeastSquares(GANLoss):
 
 LOSSES = {cls.name: cls for cls in (Minimax, NonSaturating, Wasserstein, WassersteinGP, Hinge, LeastSquares)}
 ALIASES = {"ns": "non-saturating", "wgan": "wasserstein", "lsgan": "least-squares", "gan": "non-saturating"}
+
+
+def feature_matching(real_features, fake_features):
+    """mean_j (mean_i h(x_i)_j - mean_i h(G(z_i))_j)^2: how far the batch mean of D's top hidden
+    features h (the input of D's last layer, (N, F) each) lies from the real batch's.
+
+    Salimans et al. (2016), "Improved Techniques for Training GANs", section 3.1, train G to match
+    these expected features instead of fooling D; minigan adds the term to G's adversarial loss
+    (``TrainConfig.feature_matching`` is its weight). A batch mean is where a generator that draws
+    some kinds of sample too often or too rarely would show, so the term is meant to pull G toward the
+    real mixture (on MNIST it did not do so reliably: README, "Feature matching").
+    It averages over the F features rather than summing, so a weight does not depend on D's width.
+    The real features are not detached: where D normalises real and fake with joint batch-norm
+    statistics, they depend on the fakes too, and G's gradient counts that.
+    """
+    diff = real_features.mean(axis=0) - fake_features.mean(axis=0)
+    return (diff * diff).mean()
 
 
 def get_loss(name, **kwargs):

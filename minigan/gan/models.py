@@ -12,7 +12,9 @@ as a second argument (Mirza and Osindero, 2014, "Conditional Generative Adversar
 
 Discriminators with batch norm also have ``forward_joint(real, fake)`` (conditional ones take the labels
 too): their logits for one joint batch, the two halves concatenated (the trainer's ``d_batch="joint"``;
-``joint_logits`` says how).
+``joint_logits`` says how). Every discriminator's ``forward`` and ``forward_joint`` take
+``features=True`` to return ``(logits, h)`` as well, where h (N, F) is the input of the last layer
+flattened: D's top hidden features, which feature matching compares (``losses.feature_matching``).
 
 ``build_models(name, sample_shape, num_classes)`` makes the pair for a model name of the ``minigan``
 command: mlp, dcgan, dcgan64, cgan, cdcgan, toy.
@@ -23,8 +25,20 @@ from minigan import nn
 from minigan.functional import concat
 
 
-def joint_logits(main, real, fake):
-    """``main(concat([real, fake]))`` for a Sequential ``main`` with batch norm: (2N, ...) logits.
+def discriminator_output(main, x, features=False):
+    """``main(x)`` as (N, 1) logits, or with ``features=True`` ``(logits, h)``: h is the input of the
+    last layer (the head), flattened to (N, F)."""
+    if not features:
+        return _as_logits(main(x))
+    *body, head = main
+    for layer in body:
+        x = layer(x)
+    return _as_logits(head(x)), x.reshape(x.shape[0], -1)
+
+
+def joint_logits(main, real, fake, features=False):
+    """``main(concat([real, fake]))`` for a Sequential ``main`` with batch norm: (2N, 1) logits (and,
+    with ``features=True``, the head's input as in ``discriminator_output``).
 
     The layers before the first batch norm see each sample on its own, so they run on the two halves
     apart, and the halves meet at the batch norm. The logits are the same; what changes is the
@@ -32,15 +46,21 @@ def joint_logits(main, real, fake):
     enters the graph only at the batch norm has no backward pass through the layers below it.
     ``python -m benchmarks.joint_batch`` times this against joining the halves at D's input.
     """
-    layers = list(main)
-    norms = (i for i, m in enumerate(layers) if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)))
-    first_norm = next(norms, len(layers))  # without one, the halves meet at the output
-    for layer in layers[:first_norm]:
+    *body, head = main
+    norms = (i for i, m in enumerate(body) if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)))
+    first_norm = next(norms, len(body))  # without one, the halves meet at the head
+    for layer in body[:first_norm]:
         real, fake = layer(real), layer(fake)
     h = concat([real, fake], axis=0)
-    for layer in layers[first_norm:]:
+    for layer in body[first_norm:]:
         h = layer(h)
-    return h
+    logits = _as_logits(head(h))
+    return (logits, h.reshape(h.shape[0], -1)) if features else logits
+
+
+def _as_logits(out):
+    # A convolutional head (DCGAN-64's) ends in (N, 1, 1, 1); the losses take (N, 1).
+    return out if out.ndim == 2 else out.reshape(out.shape[0], 1)
 
 
 # -- the MLP GAN (Goodfellow et al., 2014, with the LeakyReLU of later practice) ---------------------
@@ -79,8 +99,8 @@ class MLPDiscriminator(nn.Module):
         layers.append(nn.Linear(width, 1))
         self.main = nn.Sequential(*layers)
 
-    def forward(self, x):
-        return self.main(x.reshape(x.shape[0], -1))
+    def forward(self, x, features=False):
+        return discriminator_output(self.main, x.reshape(x.shape[0], -1), features)
 
 
 # -- DCGAN (Radford, Metz and Chintala, 2016) ---------------------------------------------------------
@@ -127,11 +147,11 @@ class DCGAN28Discriminator(nn.Module):
         )
         self.apply(nn.init.dcgan_init)
 
-    def forward(self, x):
-        return self.main(x)
+    def forward(self, x, features=False):
+        return discriminator_output(self.main, x, features)
 
-    def forward_joint(self, real, fake):
-        return joint_logits(self.main, real, fake)
+    def forward_joint(self, real, fake, features=False):
+        return joint_logits(self.main, real, fake, features)
 
 
 class DCGAN64Generator(nn.Module):
@@ -188,11 +208,11 @@ class DCGAN64Discriminator(nn.Module):
         )
         self.apply(nn.init.dcgan_init)
 
-    def forward(self, x):
-        return self.main(x).reshape(x.shape[0], 1)
+    def forward(self, x, features=False):
+        return discriminator_output(self.main, x, features)
 
-    def forward_joint(self, real, fake):
-        return joint_logits(self.main, real, fake).reshape(2 * real.shape[0], 1)
+    def forward_joint(self, real, fake, features=False):
+        return joint_logits(self.main, real, fake, features)
 
 
 # -- conditional GANs (Mirza and Osindero, 2014) ------------------------------------------------------
@@ -220,8 +240,9 @@ class ConditionalMLPDiscriminator(MLPDiscriminator):
         self.num_classes = num_classes
         self.label_embedding = nn.Embedding(num_classes, embed_dim)
 
-    def forward(self, x, labels):
-        return self.main(concat([x.reshape(x.shape[0], -1), self.label_embedding(labels)], axis=1))
+    def forward(self, x, labels, features=False):
+        return discriminator_output(
+            self.main, concat([x.reshape(x.shape[0], -1), self.label_embedding(labels)], axis=1), features)
 
 
 class ConditionalDCGAN28Generator(DCGAN28Generator):
@@ -246,14 +267,14 @@ class ConditionalDCGAN28Discriminator(DCGAN28Discriminator):
         self.num_classes = num_classes
         self.label_embedding = nn.Embedding(num_classes, 28 * 28)
 
-    def forward(self, x, labels):
-        return self.main(concat([x, self._plane(labels)], axis=1))
+    def forward(self, x, labels, features=False):
+        return discriminator_output(self.main, concat([x, self._plane(labels)], axis=1), features)
 
-    def forward_joint(self, real, fake, labels):
+    def forward_joint(self, real, fake, labels, features=False):
         """``labels`` (N,) are the classes of both halves: the fake half was drawn for the real labels,
         so one plane per sample serves both."""
         plane = self._plane(labels)
-        return joint_logits(self.main, concat([real, plane], axis=1), concat([fake, plane], axis=1))
+        return joint_logits(self.main, concat([real, plane], axis=1), concat([fake, plane], axis=1), features)
 
     def _plane(self, labels):
         """The learned 28x28 map of each label, as an extra input channel (N, 1, 28, 28)."""
@@ -291,8 +312,8 @@ class ToyDiscriminator(nn.Module):
         layers.append(nn.Linear(fan_in, 1))
         self.main = nn.Sequential(*layers)
 
-    def forward(self, x):
-        return self.main(x)
+    def forward(self, x, features=False):
+        return discriminator_output(self.main, x, features)
 
 
 # -- the model names of the `minigan` command --------------------------------------------------------

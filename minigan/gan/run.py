@@ -95,6 +95,8 @@ def _check_numbers(cfg):
         (0 <= cfg.label_flip <= 1, f"--label-flip must lie in [0, 1] (got {cfg.label_flip})"),
         (cfg.ema == 0 or 0 < cfg.ema < 1, f"--ema is a decay in (0, 1), e.g. 0.999, or 0 for off (got {cfg.ema})"),
         (0 <= cfg.r1 < math.inf, f"--r1 is a penalty weight >= 0 (got {cfg.r1})"),
+        (0 <= cfg.feature_matching < math.inf,
+         f"--feature-matching is a weight >= 0 (got {cfg.feature_matching})"),
         (0 <= cfg.instance_noise < math.inf and cfg.instance_noise_iters >= 0,
          f"--instance-noise must be >= 0 and --instance-noise-iters >= 0 (got {cfg.instance_noise}, "
          f"{cfg.instance_noise_iters})"),

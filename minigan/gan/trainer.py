@@ -6,7 +6,8 @@ Read ``Trainer.train`` top to bottom; each iteration is
    graph: D learns to tell them apart (minimise ``loss.d_loss(D(x), D(G(z)))`` plus any penalty);
    D sees the two as separate batches or as one joint batch (``d_batch``; ``discriminate_pair``);
 2. one generator step on the same fake batch, now through G's graph: G learns to fool the D it just
-   faced (minimise ``loss.g_loss(D(G(z)))``);
+   faced (minimise ``loss.g_loss(D(G(z)))``, plus ``feature_matching`` times the distance between the
+   mean features D finds in the real and the fake batch, when that weight is set);
 3. bookkeeping: the EMA of G's weights, then the callbacks (samples, progress, logs, checkpoints).
 
 Everything that decides what happens next (weights, optimiser moments, the EMA, minigan's random
@@ -26,7 +27,7 @@ import minigan
 import minigan.functional as F
 from minigan import backend, optim
 from minigan import random as mg_random
-from minigan.gan.losses import get_loss
+from minigan.gan.losses import feature_matching, get_loss
 from minigan.gan.models import is_conditional
 from minigan.gan.regularisers import r1_penalty
 from minigan.gan.tricks import EMA, InstanceNoise, real_targets
@@ -60,6 +61,7 @@ class TrainConfig:
     instance_noise: float = 0.0
     instance_noise_iters: int = 0  # anneal to zero over this many iterations; 0: the whole run
     r1: float = 0.0
+    feature_matching: float = 0.0  # weight of losses.feature_matching in G's loss (D must take features=True); 0: off
     ema: float = 0.0  # EMA decay of G's weights (e.g. 0.999); 0: off
     nz: Optional[int] = None
     seed: int = 0
@@ -142,6 +144,8 @@ class Trainer:
                              f"non-saturating, least-squares), not {self.loss.name}")
         if config.n_critic < 1:
             raise ValueError(f"n_critic must be at least 1, got {config.n_critic}")
+        if not 0 <= config.feature_matching < math.inf:
+            raise ValueError(f"feature_matching is a weight >= 0, got {config.feature_matching}")
         if config.d_batch not in D_BATCHES:
             raise ValueError(f"d_batch must be one of {', '.join(D_BATCHES)}, got {config.d_batch!r}")
         self.conditional = is_conditional(self.G)
@@ -194,13 +198,19 @@ class Trainer:
             #    D's weights are frozen meanwhile: only G's gradients are needed, so none are computed for D.
             with frozen(D):
                 fake_in = self.instance_noise(fake, it)
-                if cfg.d_batch == "joint":
+                if cfg.feature_matching:
+                    # Feature matching compares D's features of the real batch with the fake batch's.
+                    (_, real_h), (fake_logits, fake_h) = self.discriminate_pair(real_in, fake_in, labels,
+                                                                               features=True)
+                elif cfg.d_batch == "joint":
                     # D's batch norm must see the mixture it was trained on, so the real batch goes
                     # through again (its logits unused).
                     fake_logits = self.discriminate_pair(real_in, fake_in, labels)[1]
                 else:
                     fake_logits = self.discriminate(fake_in, labels)
                 g_loss = loss.g_loss(fake_logits)
+                if cfg.feature_matching:
+                    g_loss = g_loss + feature_matching(real_h, fake_h) * cfg.feature_matching
                 self._check_finite(it, "generator", g_loss)
                 self.opt_g.zero_grad()
                 g_loss.backward()
@@ -236,11 +246,17 @@ class Trainer:
         model = model or self.G
         return model(z, labels) if self.conditional else model(z)
 
-    def discriminate(self, x, labels=None):
-        return self.D(x, labels) if self.conditional else self.D(x)
+    def discriminate(self, x, labels=None, features=False):
+        """D's logits for ``x``; with ``features=True``, ``(logits, D's top hidden features)``. The
+        keyword reaches D only when set, so a discriminator of one's own needs it only for feature
+        matching."""
+        args = (x, labels) if self.conditional else (x,)
+        return self.D(*args, features=True) if features else self.D(*args)
 
-    def discriminate_pair(self, real, fake, labels=None):
-        """D's logits (real, fake) for a real batch and a fake batch of N samples each.
+    def discriminate_pair(self, real, fake, labels=None, features=False):
+        """D's logits (real, fake) for a real batch and a fake batch of N samples each; with
+        ``features=True``, ``(real_logits, real_h), (fake_logits, fake_h)``, h being D's top hidden
+        features (models.discriminator_output).
 
         ``d_batch="separate"`` (pytorch/examples' DCGAN): two calls of D, so a batch-norm layer in D
         normalises the real batch by real statistics and the fake batch by fake ones. That hides from D
@@ -253,15 +269,19 @@ class Trainer:
         it (``models.joint_logits``). Without batch norm in D the two ways give the same logits.
         """
         if self.config.d_batch == "separate":
-            return self.discriminate(real, labels), self.discriminate(fake, labels)
+            return self.discriminate(real, labels, features), self.discriminate(fake, labels, features)
         n = real.shape[0]
         joint = getattr(self.D, "forward_joint", None)
         if joint is not None:
-            logits = joint(real, fake, labels) if self.conditional else joint(real, fake)
+            args = (real, fake, labels) if self.conditional else (real, fake)
+            out = joint(*args, features=True) if features else joint(*args)
         else:
             both_labels = None if labels is None else backend.get_array_module(labels).concatenate([labels, labels])
-            logits = self.discriminate(F.concat([real, fake], axis=0), both_labels)
-        return logits[:n], logits[n:]
+            out = self.discriminate(F.concat([real, fake], axis=0), both_labels, features)
+        if features:
+            logits, h = out
+            return (logits[:n], h[:n]), (logits[n:], h[n:])
+        return out[:n], out[n:]
 
     def critic(self, labels):
         """D as a function of its input alone, for the gradient penalties."""
