@@ -87,6 +87,7 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
         """D's logits and the input of its last layer (the features feature matching compares)."""
         h = D[:-1](x)
         return D[-1](h), h.flatten(1)
+
     data = torch.from_numpy(get_dataset("mnist").data).to(device)
     order = np.random.default_rng(seed)
     perm, pos, batch, updates = order.permutation(len(data)), 0, 128, 0
