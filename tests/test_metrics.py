@@ -137,6 +137,17 @@ def test_class_metrics_known_answers():
             metrics.class_metrics(np.array(bad, dtype=np.int64))
 
 
+def test_confident_share_known_answers():
+    # top probability 1 / (1 + 9 e^-d): 0.9 exactly at d = log 81
+    d = np.log(81.0)
+    logits = np.zeros((4, 10))
+    logits[0, 3] = d + 1e-6     # just above 0.9
+    logits[1, 3] = d - 1e-6     # just below
+    logits[2, 7] = 1000.0       # certain (the shift keeps exp finite)
+    assert metrics.confident_share(logits) == 0.5  # row 3: uniform, 0.1
+    assert metrics.confident_share(logits, threshold=0.05) == 1.0
+
+
 def test_mnist_metrics_of_real_and_broken_samples(embedded, rng):
     images, labels = embedded
     real = metrics.mnist_metrics(images)
@@ -148,7 +159,13 @@ def test_mnist_metrics_of_real_and_broken_samples(embedded, rng):
     assert ones["class_share"][1] > 0.95 and ones["kl_uniform"] > 2.0
     assert ones["frechet_distance"] > 20 * floor
     noise = np.tanh(rng.standard_normal((500, 1, 28, 28))).astype(np.float32)
-    assert metrics.mnist_metrics(noise)["frechet_distance"] > 20 * floor
+    scored_noise = metrics.mnist_metrics(noise)
+    assert scored_noise["frechet_distance"] > 20 * floor
+    # The classifier recognises most real digits clearly, noise far less often.
+    assert real["confident_share"] > 0.9 and 0.9 < real["confident_share_real"] < 0.96
+    held = metrics.held_out_split(labels)[1]
+    assert metrics.mnist_metrics(images[held])["confident_share"] == real["confident_share_real"]
+    assert scored_noise["confident_share"] < 0.5
     with pytest.raises(ValueError, match="\\(N, 1, 28, 28\\)"):
         metrics.classify(np.zeros((3, 28, 28), np.float32))
 
