@@ -3,7 +3,7 @@
 ``MnistClassifier`` is a two-convolution network (about 113,000 weights) trained by
 ``python -m minigan.metrics.train_classifier`` on the embedded 5,000-digit subset, holding out 50
 digits per class (``held_out_split``); its weights ship as package data, ``minigan/data/mnist_classifier.npz``.
-It gives three numbers for a batch of generated digits (``mnist_metrics``):
+It gives four numbers for a batch of generated digits (``mnist_metrics``):
 
 - class coverage: the share of samples the classifier assigns to each digit (a GAN that forgets a
   digit shows a share near 0);
