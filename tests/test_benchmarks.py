@@ -154,3 +154,13 @@ def test_mnist_quality_reports_the_command_that_reproduces_it():
     other = argparse.Namespace(seeds=[2, 5], iters=300, no_torch=True, device="cuda", output="out dir/q.md")
     assert mnist_quality.reproduce(other) == ("python -m benchmarks.mnist_quality --seeds 2 5 --iters 300 "
                                               "--no-torch --device cuda --output 'out dir/q.md'")
+
+
+def test_mnist_quality_report_does_not_round_a_miss_up_to_the_target():
+    from benchmarks import mnist_quality
+    row = {"framework": "minigan", "seed": 6, "iters": 1000, "min_class_share": 0.0496, "kl_uniform": 0.053,
+           "frechet_distance": 111.9, "frechet_floor_real_vs_real": 2.5, "confident_share": 0.336,
+           "confident_share_real": 0.928, "seconds": 285.0, "config": {"d_batch": "joint", "ema": 0.999}}
+    text = mnist_quality.report([row], "python -m benchmarks.mnist_quality --seeds 6")
+    assert "| minigan | 6 | 1000 | 4.96% | 0.053 | 111.9 | 2.50 | 33.6% | 285 |" in text
+    assert "(92.8% of held-out real digits)" in text
