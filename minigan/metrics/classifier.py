@@ -112,18 +112,20 @@ def class_metrics(predicted, num_classes=10):
     return {"class_share": share.tolist(), "min_class_share": float(share.min()), "kl_uniform": kl}
 
 
-def _real_features(model):
+def _real_scores(model):
+    """Logits (5000, 10), features (5000, 64) and labels of the real embedded digits, computed once per
+    model: the Frechet reference and the confident share's held-out digits both come from them."""
     key = ("real", id(model))
     if key not in _cache:
-        images, _ = load_mnist_embedded()
-        _cache[key] = classify(images_to_data_space(images), model)[1]
+        images, labels = load_mnist_embedded()
+        _cache[key] = (*classify(images_to_data_space(images), model), labels)
     return _cache[key]
 
 
 def real_frechet_floor(model=None, splits=10, seed=0):
     """Frechet distance between two disjoint random halves (2,500 each) of the real embedded digits,
     averaged over ``splits`` random splits (one split alone moves it by about 25%)."""
-    features = _real_features(model or load_classifier())
+    features = _real_scores(model or load_classifier())[1]
     rng = np.random.default_rng(seed)
     half = len(features) // 2
     distances = []
@@ -144,13 +146,8 @@ def confident_share(logits, threshold=CONFIDENT):
 def real_confident_share(model=None):
     """``confident_share`` of the 500 held-out real digits, which the classifier never trained on: what
     a generator of real digits would score (92.8% for the shipped weights)."""
-    model = model or load_classifier()
-    key = ("confident", id(model))
-    if key not in _cache:
-        images, labels = load_mnist_embedded()
-        held = held_out_split(labels)[1]
-        _cache[key] = confident_share(classify(images_to_data_space(images[held]), model)[0])
-    return _cache[key]
+    logits, _, labels = _real_scores(model or load_classifier())
+    return confident_share(logits[held_out_split(labels)[1]])
 
 
 def mnist_metrics(images, model=None):
@@ -162,7 +159,7 @@ def mnist_metrics(images, model=None):
     model = model or load_classifier()
     logits, features = classify(images, model)
     metrics = class_metrics(logits.argmax(axis=1))
-    real = _real_features(model)
+    real = _real_scores(model)[1]
     metrics["frechet_distance"] = frechet_distance(*gaussian_stats(features), *gaussian_stats(real))
     metrics["frechet_floor_real_vs_real"] = real_frechet_floor(model)
     metrics["confident_share"] = confident_share(logits)
