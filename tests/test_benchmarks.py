@@ -164,3 +164,40 @@ def test_mnist_quality_report_does_not_round_a_miss_up_to_the_target():
     text = mnist_quality.report([row], "python -m benchmarks.mnist_quality --seeds 6")
     assert "| minigan | 6 | 1000 | 4.96% | 0.053 | 111.9 | 2.50 | 33.6% | 285 |" in text
     assert "(92.8% of held-out real digits)" in text
+
+
+def test_classified_samples_are_the_ones_the_classifier_assigns_to_the_digit():
+    from benchmarks import classified_samples
+    from minigan.data.datasets import images_to_data_space
+    from minigan.data.embedded import load_mnist_embedded
+    images, labels = load_mnist_embedded()
+    pick = np.concatenate([np.flatnonzero(labels == 2)[:40], np.flatnonzero(labels == 7)[:40]])
+    digits = images_to_data_space(images[pick])
+    chosen, called = classified_samples.classified(digits, 2)
+    assert len(chosen) == called and 35 <= called <= 45  # the classifier reads 97% of real digits right
+    assert (chosen < 40).mean() > 0.9
+    sure, called_again = classified_samples.classified(digits, 2, min_prob=0.99)
+    assert called_again == called and set(sure) <= set(chosen)
+    probs = classified_samples.softmax(np.array([[0.0, np.log(3.0)]]))
+    np.testing.assert_allclose(probs, [[0.25, 0.75]])
+
+
+def test_classified_samples_draws_a_grid_from_an_mnist_run_and_refuses_other_runs(tmp_path, capsys):
+    from benchmarks import classified_samples
+    from minigan import cli
+    mnist, toy = tmp_path / "dcgan", tmp_path / "toy"
+    assert cli.main(["train", "--iters", "1", "--batch-size", "8", "--out", str(mnist)]) == 0
+    assert cli.main(["train", "--model", "toy", "--iters", "1", "--batch-size", "8", "--out", str(toy)]) == 0
+    capsys.readouterr()
+    png = tmp_path / "grid.png"
+    codes = [classified_samples.main([str(mnist), "--digit", str(d), "-n", "50", "-o", str(png)]) for d in range(10)]
+    assert 0 in codes and set(codes) <= {0, 1}  # a digit nothing was assigned to has nothing to draw
+    assert png.stat().st_size > 0
+    real = tmp_path / "real.png"
+    assert classified_samples.main([str(mnist), "--digit", str(codes.index(0)), "-n", "50", "-o", str(png),
+                                    "--real", str(real)]) == 0
+    assert real.stat().st_size > 0
+    assert "samples classified as" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        classified_samples.main([str(toy), "--digit", "2", "-o", str(png)])
+    assert "the classifier reads 28x28 MNIST digits only" in capsys.readouterr().err

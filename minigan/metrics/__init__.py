@@ -1,6 +1,6 @@
 """How good are a generator's samples: mode coverage on the 2-D sets, class coverage, a Frechet
-distance and the share of clearly recognised digits on MNIST (scored by a small classifier minigan
-trained itself).
+distance and the share of digits the classifier is sure of on MNIST (scored by a small classifier
+minigan trained itself).
 
 The MNIST functions need the shipped classifier weights and import ``minigan.nn``; the 2-D and
 Frechet functions need NumPy alone.

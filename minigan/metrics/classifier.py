@@ -18,8 +18,11 @@ It gives four numbers for a batch of generated digits (``mnist_metrics``):
   perfect generator would score about half the floor. The reference digits are the ones the GAN trains
   on, so a generator that copied them would score 0; the metric does not detect memorisation;
 - the confident share: the share of samples whose most likely class the classifier gives a probability
-  of at least 0.9, a digit it recognises clearly (the per-sample half of the Inception Score's idea,
-  Salimans et al. 2016, section 4), next to the same share of the 500 held-out real digits.
+  of at least 0.9 (the per-sample half of the Inception Score's idea, Salimans et al. 2016, section 4),
+  next to the same share of the 500 held-out real digits. It is not a count of readable digits: the
+  classifier saw clean digits only and can be sure of a scribble (``python -m
+  benchmarks.classified_samples`` draws what it assigns to a digit; README, "Read these scores with the
+  samples beside them").
 """
 import os
 
