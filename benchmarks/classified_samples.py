@@ -69,8 +69,8 @@ def main(argv=None):
     io.save_image_grid(args.output, images[np.sort(pick)], scale=2)
     print(f"grid of {len(pick)}: {args.output}")
     if args.real:
-        images, labels = load_mnist_embedded()
-        io.save_image_grid(args.real, images_to_data_space(images[labels == args.digit][:GRID]), scale=2)
+        real, labels = load_mnist_embedded()
+        io.save_image_grid(args.real, images_to_data_space(real[labels == args.digit][:GRID]), scale=2)
         print(f"real digits: {args.real}")
     return 0
 

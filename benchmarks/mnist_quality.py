@@ -49,16 +49,18 @@ def run_minigan(seed, iters, workdir, device="cpu"):
             **metrics}
 
 
-def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0.0, device="cpu"):
+def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0.0, device="cpu", picture=None):
     """W2 in PyTorch: pytorch/examples' DCGAN initialisation, per-epoch shuffling, eval-mode sampling.
     ``d_batch``, ``ema_decay`` and ``feature_matching`` follow minigan's Trainer, EMA (the same warm-up of
     the decay, batch-norm buffers copied rather than averaged) and losses.feature_matching (on the input
-    of D's last layer, weighted, added to G's loss)."""
+    of D's last layer, weighted, added to G's loss). ``picture``: a PNG path for a grid of the first 64
+    scored samples, to set beside the minigan run's own."""
     import copy
 
     import torch
 
     from benchmarks.workloads import build, w2
+    from minigan import io
     from minigan.data import get_dataset
     from minigan.metrics import mnist_metrics
 
@@ -135,6 +137,8 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
     with torch.no_grad():
         samples = np.concatenate([G(torch.from_numpy(rng.standard_normal((500, 100), dtype=np.float32)).to(device))
                                   .cpu().numpy() for _ in range(SCORED // 500)])
+    if picture:
+        io.save_image_grid(picture, samples[:64])
     framework = f"torch {torch.__version__}" + (f" ({device})" if device != "cpu" else "")
     return {"framework": framework, "seed": seed, "seconds": seconds, "iters": iters, **mnist_metrics(samples)}
 
@@ -203,7 +207,8 @@ def main(argv=None):
     parser.add_argument("--no-torch", action="store_true", help="score minigan alone")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where both frameworks train")
     parser.add_argument("--output", default=DEFAULT_OUTPUT)
-    parser.add_argument("--keep", metavar="DIR", help="write minigan's run folders under DIR and keep them "
+    parser.add_argument("--keep", metavar="DIR", help="write minigan's run folders under DIR and keep them, "
+                                                      "with a grid of PyTorch's samples as torch-SEED.png "
                                                       "(default: a temporary folder, removed at the end)")
     args = parser.parse_args(argv)
     if shutil.which("minigan") is None:
@@ -214,7 +219,8 @@ def main(argv=None):
         rows.append(run_minigan(seed, args.iters, workdir, args.device))
         if not args.no_torch:
             config = rows[-1]["config"]
-            rows.append(run_torch(seed, config["iters"], *switches(config), device=args.device))
+            picture = os.path.join(workdir, f"torch-{seed}.png") if args.keep else None
+            rows.append(run_torch(seed, config["iters"], *switches(config), device=args.device, picture=picture))
         for r in rows[-1 if args.no_torch else -2:]:
             print(f"{r['framework']} seed {seed}: min class {100 * r['min_class_share']:.2f}%, "
                   f"KL {r['kl_uniform']:.3f}, Frechet {r['frechet_distance']:.1f}, "
