@@ -49,6 +49,20 @@ def run_minigan(seed, iters, workdir, device="cpu"):
             **metrics}
 
 
+def scored_noise(seed, n=64):
+    """The first ``n`` noise vectors that scoring draws for ``seed`` (minigan.gan.evaluation.draw's
+    stream, which run_torch repeats), so that both frameworks' pictures show the samples of the same z."""
+    return np.random.default_rng([seed, 1618]).standard_normal((500, 100), dtype=np.float32)[:n]
+
+
+def picture_minigan(run_dir, seed, path):
+    """A grid of the minigan run's first 64 scored samples (its EMA, eval mode) at ``path``."""
+    from minigan import io
+    from minigan.gan import run
+    trainer, _ = run.load_run(run_dir)
+    io.save_image_grid(path, trainer.sample(scored_noise(seed)))
+
+
 def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0.0, device="cpu", picture=None):
     """W2 in PyTorch: pytorch/examples' DCGAN initialisation, per-epoch shuffling, eval-mode sampling.
     ``d_batch``, ``ema_decay`` and ``feature_matching`` follow minigan's Trainer, EMA (the same warm-up of
@@ -138,7 +152,7 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
         samples = np.concatenate([G(torch.from_numpy(rng.standard_normal((500, 100), dtype=np.float32)).to(device))
                                   .cpu().numpy() for _ in range(SCORED // 500)])
     if picture:
-        io.save_image_grid(picture, samples[:64])
+        io.save_image_grid(picture, samples[:64])  # the samples of scored_noise(seed)
     framework = f"torch {torch.__version__}" + (f" ({device})" if device != "cpu" else "")
     return {"framework": framework, "seed": seed, "seconds": seconds, "iters": iters, **mnist_metrics(samples)}
 
@@ -208,7 +222,8 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where both frameworks train")
     parser.add_argument("--output", default=DEFAULT_OUTPUT)
     parser.add_argument("--keep", metavar="DIR", help="write minigan's run folders under DIR and keep them, "
-                                                      "with a grid of PyTorch's samples as torch-SEED.png "
+                                                      "with grids of both frameworks' first 64 scored samples "
+                                                      "as minigan-SEED.png and torch-SEED.png "
                                                       "(default: a temporary folder, removed at the end)")
     args = parser.parse_args(argv)
     if shutil.which("minigan") is None:
@@ -217,6 +232,8 @@ def main(argv=None):
     rows = []
     for seed in args.seeds:
         rows.append(run_minigan(seed, args.iters, workdir, args.device))
+        if args.keep:
+            picture_minigan(os.path.join(workdir, f"minigan-{seed}"), seed, os.path.join(workdir, f"minigan-{seed}.png"))
         if not args.no_torch:
             config = rows[-1]["config"]
             picture = os.path.join(workdir, f"torch-{seed}.png") if args.keep else None

@@ -201,3 +201,9 @@ def test_classified_samples_draws_a_grid_from_an_mnist_run_and_refuses_other_run
     with pytest.raises(SystemExit):
         classified_samples.main([str(toy), "--digit", "2", "-o", str(png)])
     assert "the classifier reads 28x28 MNIST digits only" in capsys.readouterr().err
+
+
+def test_mnist_quality_pictures_show_the_first_samples_that_scoring_draws():
+    from benchmarks import mnist_quality
+    from minigan.gan.evaluation import draw
+    np.testing.assert_array_equal(mnist_quality.scored_noise(3), draw(lambda z, labels: z, 100, 500, 3)[:64])
