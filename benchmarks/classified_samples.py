@@ -21,22 +21,15 @@ from minigan import io
 from minigan.data.datasets import images_to_data_space
 from minigan.data.embedded import load_mnist_embedded
 from minigan.gan import run
-from minigan.metrics.classifier import classify
+from minigan.metrics.classifier import class_probabilities, classify
 
 GRID = 64
-
-
-def softmax(logits):
-    """Row-wise softmax of (N, K) logits, in float64."""
-    shifted = np.asarray(logits, dtype=np.float64)
-    shifted = np.exp(shifted - shifted.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def classified(images, digit, min_prob=0.0):
     """Indices of ``images`` (N, 1, 28, 28) that the classifier assigns to ``digit`` with probability
     at least ``min_prob``, and how many it assigns to ``digit`` at all."""
-    probs = softmax(classify(images)[0])
+    probs = class_probabilities(classify(images)[0])
     called = probs.argmax(axis=1) == digit
     return np.flatnonzero(called & (probs[:, digit] >= min_prob)), int(called.sum())
 

@@ -138,12 +138,17 @@ def real_frechet_floor(model=None, splits=10, seed=0):
     return float(np.mean(distances))
 
 
+def class_probabilities(logits):
+    """The softmax of ``logits`` (N, 10), row by row, in float64: p_k = exp(l_k - m) / sum_i exp(l_i - m)
+    with m = max_j l_j, which cannot overflow."""
+    shifted = np.exp(np.asarray(logits, dtype=np.float64) - np.max(logits, axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
 def confident_share(logits, threshold=CONFIDENT):
     """The share of rows of ``logits`` (N, 10) whose largest softmax probability is at least
-    ``threshold``; that probability is 1 / sum_k exp(l_k - max_j l_j)."""
-    logits = np.asarray(logits, dtype=np.float64)
-    top = 1.0 / np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1)
-    return float((top >= threshold).mean())
+    ``threshold``."""
+    return float((class_probabilities(logits).max(axis=1) >= threshold).mean())
 
 
 def real_confident_share(model=None):
