@@ -50,9 +50,10 @@ def run_minigan(seed, iters, workdir, device="cpu"):
 
 
 def scored_noise(seed, n=64):
-    """The first ``n`` noise vectors that scoring draws for ``seed`` (minigan.gan.evaluation.draw's
-    stream, which run_torch repeats), so that both frameworks' pictures show the samples of the same z."""
-    return np.random.default_rng([seed, 1618]).standard_normal((500, 100), dtype=np.float32)[:n]
+    """The first ``n`` noise vectors that scoring draws for ``seed`` (minigan.gan.evaluation.draw, which
+    run_torch samples through too), so that both frameworks' pictures show the samples of the same z."""
+    from minigan.gan.evaluation import draw
+    return draw(lambda z, labels: z, 100, n, seed)
 
 
 def picture_minigan(run_dir, seed, path):
@@ -76,6 +77,7 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
     from benchmarks.workloads import build, w2
     from minigan import io
     from minigan.data import get_dataset
+    from minigan.gan.evaluation import draw
     from minigan.metrics import mnist_metrics
 
     torch.manual_seed(seed)
@@ -147,10 +149,8 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
     seconds = time.perf_counter() - start
     G = ema if ema is not None else G
     G.eval()
-    rng = np.random.default_rng([seed, 1618])
-    with torch.no_grad():
-        samples = np.concatenate([G(torch.from_numpy(rng.standard_normal((500, 100), dtype=np.float32)).to(device))
-                                  .cpu().numpy() for _ in range(SCORED // 500)])
+    with torch.no_grad():  # the noise minigan's own scoring draws for this seed
+        samples = draw(lambda z, labels: G(torch.from_numpy(z).to(device)).cpu().numpy(), 100, SCORED, seed)
     if picture:
         io.save_image_grid(picture, samples[:64])  # the samples of scored_noise(seed)
     framework = f"torch {torch.__version__}" + (f" ({device})" if device != "cpu" else "")

@@ -141,7 +141,8 @@ def real_frechet_floor(model=None, splits=10, seed=0):
 def class_probabilities(logits):
     """The softmax of ``logits`` (N, 10), row by row, in float64: p_k = exp(l_k - m) / sum_i exp(l_i - m)
     with m = max_j l_j, which cannot overflow."""
-    shifted = np.exp(np.asarray(logits, dtype=np.float64) - np.max(logits, axis=1, keepdims=True))
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
