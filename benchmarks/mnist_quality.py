@@ -31,6 +31,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCORED = 5000
+NZ = 100  # W2's noise size (workloads.w2)
 DEFAULT_OUTPUT = os.path.join(HERE, "results", "mnist_quality.md")
 
 
@@ -53,7 +54,7 @@ def scored_noise(seed, n=64):
     """The first ``n`` noise vectors that scoring draws for ``seed`` (minigan.gan.evaluation.draw, which
     run_torch samples through too), so that both frameworks' pictures show the samples of the same z."""
     from minigan.gan.evaluation import draw
-    return draw(lambda z, labels: z, 100, n, seed)
+    return draw(lambda z, labels: z, NZ, n, seed)
 
 
 def picture_minigan(run_dir, seed, path):
@@ -115,7 +116,7 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
             perm, pos = order.permutation(len(data)), 0
         real = data[torch.from_numpy(perm[pos:pos + batch]).to(device)]
         pos += batch
-        fake = G(torch.randn(batch, 100, device=device))
+        fake = G(torch.randn(batch, NZ, device=device))
         if d_batch == "joint":
             real_logits, fake_logits = D(torch.cat([real, fake.detach()])).split(batch)
         else:
@@ -150,7 +151,7 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
     G = ema if ema is not None else G
     G.eval()
     with torch.no_grad():  # the noise minigan's own scoring draws for this seed
-        samples = draw(lambda z, labels: G(torch.from_numpy(z).to(device)).cpu().numpy(), 100, SCORED, seed)
+        samples = draw(lambda z, labels: G(torch.from_numpy(z).to(device)).cpu().numpy(), NZ, SCORED, seed)
     if picture:
         io.save_image_grid(picture, samples[:64])  # the samples of scored_noise(seed)
     framework = f"torch {torch.__version__}" + (f" ({device})" if device != "cpu" else "")
