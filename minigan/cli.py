@@ -74,6 +74,8 @@ def _parser():
     t.add_argument("--r1", type=float, help="R1 penalty weight gamma (default 0: off)")
     t.add_argument("--feature-matching", type=float, metavar="WEIGHT",
                    help="weight of feature matching in G's loss (default 0: off)")
+    t.add_argument("--mmd", type=float, metavar="WEIGHT",
+                   help="weight in G's loss of the MMD between D's features of real and fake (default 0: off)")
     t.add_argument("--ema", type=float, help="EMA decay of G's weights for sampling, e.g. 0.999 (0: off)")
     t.add_argument("--nz", type=int, help="size of the noise vector z")
     t.add_argument("--seed", type=int, help="random seed (default 0)")
@@ -103,8 +105,8 @@ def _parser():
 
 _TRAIN_FLAGS = ("model", "dataset", "data_dir", "download", "loss", "iters", "batch_size", "optimizer", "lr",
                 "lr_g", "lr_d", "betas", "n_critic", "d_batch", "label_smoothing", "label_flip", "instance_noise",
-                "instance_noise_iters", "r1", "feature_matching", "ema", "nz", "seed", "device", "out",
-                "sample_every", "samples", "checkpoint_every")
+                "instance_noise_iters", "r1", "feature_matching", "mmd", "ema", "nz", "seed", "device",
+                "out", "sample_every", "samples", "checkpoint_every")
 
 
 def _train(args):

@@ -199,6 +199,7 @@ def bad_cases(tmp_path, toy_run):
         "negative r1": ([*TOY, "--r1", "-1"], "--r1 is a penalty weight >= 0"),
         "infinite lr": ([*TOY, "--lr", "inf"], "--lr must be a positive number"),
         "negative feature matching": ([*TOY, "--feature-matching", "-1"], "--feature-matching is a weight >= 0"),
+        "negative mmd": ([*TOY, "--mmd", "-1"], "--mmd is a weight >= 0"),
         "conditional without labels": (["train", "--model", "cgan", "--dataset", few],
                                        "sub-folder per class) or --model mlp"),
         "run stopped before a checkpoint": ([*TOY, "--out", stopped], "stopped before its first checkpoint"),
@@ -209,7 +210,8 @@ def bad_cases(tmp_path, toy_run):
 CASES = ["unknown model", "unknown loss", "no usable files", "mixed sizes", "batch too large", "iters 0",
          "resume as another model", "out holds a run", "unknown data set", "not a run folder", "bad sample file",
          "label without classes", "no command", "bad number", "out is a file", "nz 0", "negative r1", "infinite lr",
-         "negative feature matching", "conditional without labels", "run stopped before a checkpoint", "resume without a checkpoint"]
+         "negative feature matching", "negative mmd", "conditional without labels", "run stopped before a checkpoint",
+         "resume without a checkpoint"]
 
 
 @pytest.mark.parametrize("case", CASES)

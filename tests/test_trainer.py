@@ -104,44 +104,49 @@ def test_gradient_penalties_train_a_critic_with_batch_norm(settings):
 
 
 @pytest.mark.parametrize("d_batch", ["separate", "joint"])
-def test_feature_matching_adds_its_weighted_term_to_the_generator_loss(d_batch):
-    """The G step's loss is loss.g_loss(D(G(z))) + weight * feature_matching(h(x), h(G(z))), with h
-    taken from the D the step faces; the D step is the same as without the term."""
-    from minigan.gan.losses import feature_matching
-    logs, parts = {}, []
+@pytest.mark.parametrize("term", ["feature_matching", "mmd"])
+def test_a_feature_term_adds_its_weighted_value_to_the_generator_loss(term, d_batch, monkeypatch):
+    """With feature_matching (or mmd) set to w, the G step's loss is loss.g_loss(D(G(z))) + w *
+    feature_matching(h(x), h(G(z))) (or mmd), h being D's top hidden features, taken from the D the step
+    faces; the D step is the same as without the term."""
+    import minigan.gan.trainer as trainer_module
+    parts, seen = [], []
+    measure = getattr(trainer_module, term)
+
+    def recorded_term(real_h, fake_h):
+        seen.append((real_h.shape, fake_h.shape, fake_h.requires_grad))
+        value = measure(real_h, fake_h)
+        parts.append(value.item())
+        return value
+    monkeypatch.setattr(trainer_module, term, recorded_term)
+    logs = {}
     for weight in (0.0, 3.0):
-        trainer = make_trainer("dcgan", iters=1, d_batch=d_batch, feature_matching=weight)
+        trainer = make_trainer("dcgan", iters=1, d_batch=d_batch, **{term: weight})
         adversarial = trainer.loss.g_loss
 
-        def recorded(fake_logits, trainer=trainer, adversarial=adversarial):
+        def recorded(fake_logits, adversarial=adversarial):
             value = adversarial(fake_logits)
             parts.append(value.item())
             return value
         trainer.loss.g_loss = recorded
-        pair = trainer.discriminate_pair
-
-        def seen(real, fake, labels=None, features=False, pair=pair):
-            out = pair(real, fake, labels, features)
-            if features:
-                (_, real_h), (_, fake_h) = out
-                parts.append(feature_matching(real_h, fake_h).item())
-            return out
-        trainer.discriminate_pair = seen
         logs[weight] = trainer.train()
+        assert_float32(trainer)
     assert logs[3.0]["d_loss"] == logs[0.0]["d_loss"]
-    plain, matching, adversarial = parts  # the weighted run records the features first
-    assert adversarial == pytest.approx(plain, rel=1e-6) and matching > 0
-    assert logs[3.0]["g_loss"] == pytest.approx(adversarial + 3.0 * matching, rel=1e-5)
+    plain, adversarial, value = parts  # the unweighted run never computes the term
+    assert seen == [((4, 6272), (4, 6272), True)]
+    assert adversarial == pytest.approx(plain, rel=1e-6) and value > 0
+    assert logs[3.0]["g_loss"] == pytest.approx(adversarial + 3.0 * value, rel=1e-5)
 
 
-def test_feature_matching_weight_must_be_a_finite_non_negative_number():
+@pytest.mark.parametrize("term, flag", [("feature_matching", "--feature-matching"), ("mmd", "--mmd")])
+def test_feature_term_weights_must_be_finite_non_negative_numbers(term, flag):
     trainer = make_trainer("dcgan", iters=1)
     for weight in (-1.0, float("inf")):
-        cfg = TrainConfig(model="dcgan", feature_matching=weight).resolved()
-        with pytest.raises(ValueError, match="feature_matching is a weight >= 0"):
+        cfg = TrainConfig(model="dcgan", **{term: weight}).resolved()
+        with pytest.raises(ValueError, match=f"{term} is a weight >= 0"):
             run.Trainer(cfg, trainer.G, trainer.D, trainer.loader)
-        with pytest.raises(run.RunError, match="--feature-matching is a weight >= 0"):
-            run.resolve_config(feature_matching=weight)
+        with pytest.raises(run.RunError, match=f"{flag} is a weight >= 0"):
+            run.resolve_config(**{term: weight})
 
 
 def test_wasserstein_keeps_the_critic_clipped():
@@ -160,7 +165,7 @@ def state_arrays(trainer):
     ("toy", {"ema": 0.99, "label_flip": 0.2, "label_smoothing": 0.1, "instance_noise": 0.1,
              "instance_noise_iters": 5}),
     ("dcgan", {"n_critic": 2}),
-    ("dcgan", {"d_batch": "joint", "feature_matching": 10.0, "ema": 0.99}),
+    ("dcgan", {"d_batch": "joint", "feature_matching": 10.0, "mmd": 10.0, "ema": 0.99}),
     ("cdcgan", {"d_batch": "joint", "ema": 0.99}),
     ("toy", {"loss": "wgan-gp", "n_critic": 2}),
 ])

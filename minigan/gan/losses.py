@@ -18,14 +18,16 @@ least-squares     1/2 E (r - 1)^2 + 1/2 E f^2                  1/2 E (f - 1)^2
 The log-sigmoid terms are computed through softplus (log sigma(r) = -softplus(-r),
 log(1 - sigma(f)) = -softplus(f)), which is exact and never overflows.
 
-Feature matching (``feature_matching``) is a term G's loss can carry beside any of these: the squared
-distance between the mean features D finds in a real batch and in a fake one.
+Feature matching (``feature_matching``) and the maximum mean discrepancy (``mmd``) are terms G's loss
+can carry beside any of these: the squared distance between the mean features D finds in a real batch
+and in a fake one, and a kernel distance between the two batches of features.
 
 Losses built on targets (minimax, non-saturating, least squares) accept a ``real_target`` other than
 1 for the label tricks of ``minigan.gan.tricks`` (one-sided smoothing, flipping); the critics
 (wasserstein, wgan-gp, hinge) have no targets and say so if asked for one.
 """
-from minigan.functional import binary_cross_entropy_with_logits, relu, softplus
+from minigan import backend
+from minigan.functional import binary_cross_entropy_with_logits, exp, matmul, relu, softplus, transpose
 from minigan.gan.regularisers import gradient_penalty
 from minigan.tensor import Tensor
 
@@ -212,6 +214,60 @@ def feature_matching(real_features, fake_features):
     """
     diff = real_features.mean(axis=0) - fake_features.mean(axis=0)
     return (diff * diff).mean()
+
+
+MMD_SCALES = (0.25, 1.0, 4.0)  # kernel widths, in units of the median squared distance
+
+
+def mmd(real_features, fake_features, bandwidth=None):
+    """Squared maximum mean discrepancy between a real batch x and a fake batch y of feature vectors
+    ((N, F) and (M, F)), under a mix of Gaussian kernels (Gretton et al. 2012, "A Kernel Two-Sample
+    Test", the biased estimate):
+
+        MMD^2 = mean_ij k(x_i, x_j) + mean_ij k(y_i, y_j) - 2 mean_ij k(x_i, y_j)
+        k(a, b) = 1/3 sum_{s in MMD_SCALES} exp(-||a - b||^2 / (s m))
+
+    m is ``bandwidth`` or, by default, the median squared distance between two different samples of
+    the two batches (a common heuristic), taken as a constant: G should lower the term by matching the
+    data, not by moving the ruler.
+
+    With these characteristic kernels the population MMD is zero only when the two distributions are
+    equal, the mix of kinds of sample included, where a difference of means (``feature_matching``) can
+    be zero for different mixes. MMD GAN (Li et al. 2017) compares a critic's features this way; minigan
+    adds the term, on D's top hidden features as feature matching takes them, to G's adversarial loss
+    (``TrainConfig.mmd`` is its weight; README, "MMD on D's features"). As there, the real features
+    are not detached.
+    """
+    for name, t in (("real_features", real_features), ("fake_features", fake_features)):
+        if t.ndim != 2:
+            raise ValueError(f"mmd: {name} must be (N, F) vectors, got shape {tuple(t.shape)}")
+    x, y = real_features, fake_features
+    d_xx, d_yy, d_xy = _squared_distances(x, x), _squared_distances(y, y), _squared_distances(x, y)
+    if bandwidth is None:
+        bandwidth = _median_distance(d_xx.data, d_yy.data, d_xy.data)
+    total = 0.0
+    for scale in MMD_SCALES:
+        c = -1.0 / (scale * bandwidth)
+        total = total + exp(d_xx * c).mean() + exp(d_yy * c).mean() - exp(d_xy * c).mean() * 2.0
+    return total * (1.0 / len(MMD_SCALES))
+
+
+def _squared_distances(a, b):
+    """||a_i - b_j||^2 for (N, F) and (M, F) -> (N, M), as |a|^2 + |b|^2 - 2 a.b: one matrix product."""
+    aa = (a * a).sum(axis=1, keepdims=True)
+    bb = (b * b).sum(axis=1, keepdims=True)
+    return aa + transpose(bb) - matmul(a, transpose(b)) * 2.0
+
+
+def _median_distance(d_xx, d_yy, d_xy):
+    """The median of the positive squared distances between two different samples: the cross pairs and
+    the within-batch pairs off the diagonal (where rounding leaves tiny values instead of zeros), or 1
+    when there are none, every sample being the same point; every kernel value is 1 then, whatever the
+    width."""
+    xp = backend.get_array_module(d_xx, d_yy, d_xy)
+    d = xp.concatenate([d_xx[~xp.eye(len(d_xx), dtype=bool)], d_yy[~xp.eye(len(d_yy), dtype=bool)], d_xy.ravel()])
+    d = d[d > 0]
+    return float(xp.median(d)) if d.size else 1.0
 
 
 def get_loss(name, **kwargs):

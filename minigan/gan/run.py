@@ -97,6 +97,7 @@ def _check_numbers(cfg):
         (0 <= cfg.r1 < math.inf, f"--r1 is a penalty weight >= 0 (got {cfg.r1})"),
         (0 <= cfg.feature_matching < math.inf,
          f"--feature-matching is a weight >= 0 (got {cfg.feature_matching})"),
+        (0 <= cfg.mmd < math.inf, f"--mmd is a weight >= 0 (got {cfg.mmd})"),
         (0 <= cfg.instance_noise < math.inf and cfg.instance_noise_iters >= 0,
          f"--instance-noise must be >= 0 and --instance-noise-iters >= 0 (got {cfg.instance_noise}, "
          f"{cfg.instance_noise_iters})"),

@@ -7,7 +7,8 @@ Read ``Trainer.train`` top to bottom; each iteration is
    D sees the two as separate batches or as one joint batch (``d_batch``; ``discriminate_pair``);
 2. one generator step on the same fake batch, now through G's graph: G learns to fool the D it just
    faced (minimise ``loss.g_loss(D(G(z)))``, plus ``feature_matching`` times the distance between the
-   mean features D finds in the real and the fake batch, when that weight is set);
+   mean features D finds in the real and the fake batch, and ``mmd`` times the maximum mean
+   discrepancy between those features, when those weights are set);
 3. bookkeeping: the EMA of G's weights, then the callbacks (samples, progress, logs, checkpoints).
 
 Everything that decides what happens next (weights, optimiser moments, the EMA, minigan's random
@@ -27,7 +28,7 @@ import minigan
 import minigan.functional as F
 from minigan import backend, optim
 from minigan import random as mg_random
-from minigan.gan.losses import feature_matching, get_loss
+from minigan.gan.losses import feature_matching, get_loss, mmd
 from minigan.gan.models import is_conditional
 from minigan.gan.regularisers import r1_penalty
 from minigan.gan.tricks import EMA, InstanceNoise, real_targets
@@ -62,6 +63,7 @@ class TrainConfig:
     instance_noise_iters: int = 0  # anneal to zero over this many iterations; 0: the whole run
     r1: float = 0.0
     feature_matching: float = 0.0  # weight of losses.feature_matching in G's loss (D must take features=True); 0: off
+    mmd: float = 0.0  # weight of losses.mmd on D's features in G's loss (D must take features=True); 0: off
     ema: float = 0.0  # EMA decay of G's weights (e.g. 0.999); 0: off
     nz: Optional[int] = None
     seed: int = 0
@@ -146,6 +148,8 @@ class Trainer:
             raise ValueError(f"n_critic must be at least 1, got {config.n_critic}")
         if not 0 <= config.feature_matching < math.inf:
             raise ValueError(f"feature_matching is a weight >= 0, got {config.feature_matching}")
+        if not 0 <= config.mmd < math.inf:
+            raise ValueError(f"mmd is a weight >= 0, got {config.mmd}")
         if config.d_batch not in D_BATCHES:
             raise ValueError(f"d_batch must be one of {', '.join(D_BATCHES)}, got {config.d_batch!r}")
         self.conditional = is_conditional(self.G)
@@ -198,8 +202,8 @@ class Trainer:
             #    D's weights are frozen meanwhile: only G's gradients are needed, so none are computed for D.
             with frozen(D):
                 fake_in = self.instance_noise(fake, it)
-                if cfg.feature_matching:
-                    # Feature matching compares D's features of the real batch with the fake batch's.
+                if cfg.feature_matching or cfg.mmd:
+                    # Feature matching and the MMD compare D's features of the real batch with the fake batch's.
                     (_, real_h), (fake_logits, fake_h) = self.discriminate_pair(real_in, fake_in, labels,
                                                                                features=True)
                 elif cfg.d_batch == "joint":
@@ -211,6 +215,8 @@ class Trainer:
                 g_loss = loss.g_loss(fake_logits)
                 if cfg.feature_matching:
                     g_loss = g_loss + feature_matching(real_h, fake_h) * cfg.feature_matching
+                if cfg.mmd:
+                    g_loss = g_loss + mmd(real_h, fake_h) * cfg.mmd
                 self._check_finite(it, "generator", g_loss)
                 self.opt_g.zero_grad()
                 g_loss.backward()
