@@ -13,7 +13,8 @@ are scored by minigan's shipped MNIST classifier on 5,000 samples drawn from the
 eval mode:
 the share of each class (target: every class >= 5%), KL(class histogram || uniform)
 (target <= 0.10) and the Frechet distance of the classifier's penultimate features to the real digits
-(target: no worse than PyTorch's), with the real-versus-real floor for reference.
+(target: no worse than PyTorch's), with the real-versus-real floor for reference, and a table of
+every run's share of each digit with the shares averaged over the seeds.
 Writes benchmarks/results/mnist_quality.md.
 """
 import argparse
@@ -65,12 +66,13 @@ def picture_minigan(run_dir, seed, path):
     io.save_image_grid(path, trainer.sample(scored_noise(seed)))
 
 
-def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0.0, device="cpu", picture=None):
+def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0.0, mmd=0.0, device="cpu",
+              picture=None):
     """W2 in PyTorch: pytorch/examples' DCGAN initialisation, per-epoch shuffling, eval-mode sampling.
-    ``d_batch``, ``ema_decay`` and ``feature_matching`` follow minigan's Trainer, EMA (the same warm-up of
-    the decay, batch-norm buffers copied rather than averaged) and losses.feature_matching (on the input
-    of D's last layer, weighted, added to G's loss). ``picture``: a PNG path for a grid of the first 64
-    scored samples, to set beside the minigan run's own."""
+    ``d_batch``, ``ema_decay``, ``feature_matching`` and ``mmd`` follow minigan's Trainer, EMA (the same
+    warm-up of the decay, batch-norm buffers copied rather than averaged), losses.feature_matching and
+    losses.mmd (torch_mmd; both on the input of D's last layer, weighted, added to G's loss). ``picture``: a
+    PNG path for a grid of the first 64 scored samples, to set beside the minigan run's own."""
     import copy
 
     import torch
@@ -130,10 +132,12 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
             out, real_h, fake_h = logits[batch:], h[:batch], h[batch:]
         else:
             out, fake_h = scored(fake)
-            real_h = scored(real)[1] if feature_matching else None
+            real_h = scored(real)[1] if feature_matching or mmd else None
         g_loss = bce(out, torch.ones_like(out))
         if feature_matching:
             g_loss = g_loss + feature_matching * (real_h.mean(0) - fake_h.mean(0)).pow(2).mean()
+        if mmd:
+            g_loss = g_loss + mmd * torch_mmd(real_h, fake_h)
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
@@ -158,17 +162,39 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
     return {"framework": framework, "seed": seed, "seconds": seconds, "iters": iters, **mnist_metrics(samples)}
 
 
+def torch_mmd(real_h, fake_h):
+    """minigan.gan.losses.mmd written in PyTorch: the squared MMD between two batches of features under
+    Gaussian kernels at 1/4, 1 and 4 times the median squared distance between different samples (held
+    constant)."""
+    import torch
+
+    def squared(a, b):
+        return (a * a).sum(1, keepdim=True) + (b * b).sum(1, keepdim=True).T - 2 * a @ b.T
+    d = [squared(real_h, real_h), squared(fake_h, fake_h), squared(real_h, fake_h)]
+    pairs = [t.detach().cpu().numpy() for t in d]
+    flat = np.concatenate([pairs[0][~np.eye(len(real_h), dtype=bool)], pairs[1][~np.eye(len(fake_h), dtype=bool)],
+                           pairs[2].ravel()])  # different samples' distances, as minigan's
+    m = float(np.median(flat[flat > 0])) if (flat > 0).any() else 1.0
+    total = 0.0
+    for scale in (0.25, 1.0, 4.0):
+        k = [torch.exp(t * (-1.0 / (scale * m))).mean() for t in d]
+        total = total + k[0] + k[1] - 2 * k[2]
+    return total / 3
+
+
 def switches(config):
-    """(d_batch, ema, feature_matching): the default run's switches beyond the DCGAN numbers, from its
+    """(d_batch, ema, feature_matching, mmd): the default run's switches beyond the DCGAN numbers, from its
     config.json."""
-    return config.get("d_batch", "separate"), config.get("ema", 0.0), config.get("feature_matching", 0.0)
+    return (config.get("d_batch", "separate"), config.get("ema", 0.0), config.get("feature_matching", 0.0),
+            config.get("mmd", 0.0))
 
 
 def recipe(rows):
     """Those switches in words, for the report's header."""
-    d_batch, ema, matching = switches(next((r["config"] for r in rows if "config" in r), {}))
+    d_batch, ema, matching, mmd = switches(next((r["config"] for r in rows if "config" in r), {}))
     return (f"D on {'one joint batch of real and fake' if d_batch == 'joint' else 'separate real and fake batches'}, "
             + (f"feature matching weighted {matching:g} in G's loss, " if matching else "")
+            + (f"the MMD of D's features weighted {mmd:g} in G's loss, " if mmd else "")
             + (f"samples from an EMA of G (decay {ema})" if ema else "samples from G itself"))
 
 
@@ -206,13 +232,32 @@ def report(rows, command, device="cpu"):
                      f"{100 * r['confident_share']:.1f}% | {r['seconds']:.0f} |")
     lines += ["", "| framework | runs | mean min class share | mean KL | mean Frechet | mean confident share |",
               "| --- | --- | --- | --- | --- | --- |"]
-    for framework in dict.fromkeys(r["framework"] for r in rows):
-        mine = [r for r in rows if r["framework"] == framework]
+    frameworks = {f: [r for r in rows if r["framework"] == f] for f in dict.fromkeys(r["framework"] for r in rows)}
+    for framework, mine in frameworks.items():
         mean = {k: sum(r[k] for r in mine) / len(mine)
                 for k in ("min_class_share", "kl_uniform", "frechet_distance", "confident_share")}
         lines.append(f"| {framework} | {len(mine)} | {100 * mean['min_class_share']:.1f}% | {mean['kl_uniform']:.3f} | "
                      f"{mean['frechet_distance']:.1f} | {100 * mean['confident_share']:.1f}% |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + class_share_table(frameworks)) + "\n"
+
+
+def class_share_table(frameworks):
+    """Each run's share of every digit, and per framework the digits' shares averaged over its runs:
+    the smallest of those averages is the rarest-class figure for the seeds taken together, beside the
+    per-run figure above (a digit short on one seed may be plentiful on the next)."""
+    lines = ["", "Share of each digit, as the classifier calls them (the embedded digits are 10% each; the mean "
+             "row: each digit's share averaged over the runs above it, its smallest value in bold):", "",
+             "| framework | seed | " + " | ".join(map(str, range(10))) + " |",
+             "| --- | --- | " + " | ".join(["---"] * 10) + " |"]
+    for framework, mine in frameworks.items():
+        for r in mine:
+            cells = [f"{100 * s:.1f}%" for s in r["class_share"]]
+            lines.append(f"| {framework} | {r['seed']} | " + " | ".join(cells) + " |")
+        if len(mine) > 1:
+            mean = np.mean([r["class_share"] for r in mine], axis=0)
+            cells = [f"**{100 * s:.2f}%**" if k == mean.argmin() else f"{100 * s:.1f}%" for k, s in enumerate(mean)]
+            lines.append(f"| {framework} | mean of {len(mine)} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def main(argv=None):

@@ -160,10 +160,44 @@ def test_mnist_quality_report_does_not_round_a_miss_up_to_the_target():
     from benchmarks import mnist_quality
     row = {"framework": "minigan", "seed": 6, "iters": 1000, "min_class_share": 0.0496, "kl_uniform": 0.053,
            "frechet_distance": 111.9, "frechet_floor_real_vs_real": 2.5, "confident_share": 0.336,
-           "confident_share_real": 0.928, "seconds": 285.0, "config": {"d_batch": "joint", "ema": 0.999}}
+           "confident_share_real": 0.928, "seconds": 285.0, "config": {"d_batch": "joint", "ema": 0.999},
+           "class_share": [0.071, 0.079, 0.1702, 0.0786, 0.1268, 0.0496, 0.106, 0.1184, 0.0844, 0.116]}
     text = mnist_quality.report([row], "python -m benchmarks.mnist_quality --seeds 6")
     assert "| minigan | 6 | 1000 | 4.96% | 0.053 | 111.9 | 2.50 | 33.6% | 285 |" in text
     assert "(92.8% of held-out real digits)" in text
+    assert "| minigan | 6 | 7.1% | 7.9% | 17.0% | 7.9% | 12.7% | 5.0% | 10.6% | 11.8% | 8.4% | 11.6% |" in text
+    assert "mean of" not in text  # one run has no average over seeds
+
+
+def test_mnist_quality_averages_each_digit_over_the_seeds():
+    from benchmarks import mnist_quality
+    def run(seed, share):
+        return {"framework": "minigan", "seed": seed, "iters": 1000, "min_class_share": min(share),
+                "kl_uniform": 0.05, "frechet_distance": 110.0, "frechet_floor_real_vs_real": 2.5,
+                "confident_share": 0.34, "confident_share_real": 0.928, "seconds": 290.0, "class_share": share}
+    # Digit 1 is short on the first seed and digit 5 on the second; averaged, 5 is the rarer (6.5%).
+    a = [0.1, 0.04, 0.14, 0.1, 0.1, 0.09, 0.1, 0.11, 0.11, 0.11]
+    b = [0.1, 0.12, 0.14, 0.1, 0.1, 0.04, 0.1, 0.1, 0.1, 0.1]
+    text = mnist_quality.report([run(0, a), run(1, b)], "python -m benchmarks.mnist_quality --seeds 0 1 --no-torch")
+    assert ("| minigan | mean of 2 | 10.0% | 8.0% | 14.0% | 10.0% | 10.0% | **6.50%** | 10.0% | 10.5% | 10.5% "
+            "| 10.5% |") in text
+
+
+def test_pytorchs_mmd_is_minigans():
+    """The PyTorch run of a recipe with --mmd adds the same term as minigan, value and gradient."""
+    torch = pytest.importorskip("torch")
+    import minigan as mg
+    from benchmarks.mnist_quality import torch_mmd
+    from minigan.gan import losses
+    rng = np.random.default_rng(7)
+    real = rng.standard_normal((6, 20)).astype(np.float32)
+    fake = (rng.standard_normal((5, 20)) + 0.3).astype(np.float32)
+    fake_t, fake_m = torch.tensor(fake, requires_grad=True), mg.tensor(fake, requires_grad=True)
+    value_t, value_m = torch_mmd(torch.tensor(real), fake_t), losses.mmd(mg.tensor(real), fake_m)
+    value_t.backward()
+    value_m.backward()
+    np.testing.assert_allclose(value_t.item(), value_m.item(), rtol=1e-5)
+    np.testing.assert_allclose(fake_t.grad.numpy(), fake_m.grad.numpy(), rtol=1e-4, atol=1e-7)
 
 
 def test_classified_samples_are_the_ones_the_classifier_assigns_to_the_digit():
