@@ -1,6 +1,7 @@
 """What D's joint batch costs: iterations of the default `minigan train` run, timed side by side.
 
     python -m benchmarks.joint_batch                      # 6 rounds of 5 iterations each way, 2 threads
+    python -m benchmarks.joint_batch --g-terms            # and the default with G's extra loss terms
     python -m benchmarks.joint_batch --rounds 2 --block 1 --batch 8    # a smoke test
     python -m benchmarks.joint_batch --device cuda        # on the GPU (each sample waits for it)
 
@@ -12,6 +13,10 @@ turn (``benchmarks.timing.interleaved``: rounds, alternating order, a pause at e
   trainer did before ``forward_joint``; D is wrapped so that the trainer does not find that method;
 - ``joint, forward_joint``: the default; the halves meet at D's first batch norm, so the G step has no
   backward pass for the real half through the layers below it (``minigan.gan.models.joint_logits``).
+
+With ``--g-terms``, two more: the default with feature matching, and with the MMD of D's features,
+each weighted 100 in G's loss (``--feature-matching 100``, ``--mmd 100``), the G step then also
+taking D's top hidden features of both halves.
 
 Each sample is one iteration (D step, G step, EMA update) through ``Trainer.train`` with no callbacks.
 Prints a markdown table of medians and ratios to the default; nothing is written.
@@ -37,13 +42,17 @@ class ConcatAtInput(nn.Module):
         return self.inner(x)
 
 
-def trainers(batch, device="cpu"):
+def trainers(batch, device="cpu", g_terms=False):
     """name -> a Trainer of the default dcgan recipe, each from the same initial weights."""
     made, data = {}, None
-    for name, d_batch, concat_at_input in (("separate", "separate", False),
-                                           ("joint, concatenated at D's input", "joint", True),
-                                           ("joint, forward_joint (default)", "joint", False)):
-        cfg = run.resolve_config(d_batch=d_batch, batch_size=batch, out="unused", device=device)
+    ways = [("separate", {"d_batch": "separate"}, False),
+            ("joint, concatenated at D's input", {"d_batch": "joint"}, True),
+            ("joint, forward_joint (default)", {"d_batch": "joint"}, False)]
+    if g_terms:
+        ways += [("default + feature matching 100", {"feature_matching": 100.0}, False),
+                 ("default + MMD 100", {"mmd": 100.0}, False)]
+    for name, settings, concat_at_input in ways:
+        cfg = run.resolve_config(batch_size=batch, out="unused", device=device, **settings)
         data = data or run.load_data(cfg)
         trainer = run.build(cfg, data)
         if concat_at_input:
@@ -66,10 +75,11 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=128, help="batch size (default 128, the recipe's)")
     p.add_argument("--threads", type=int, default=2, help="NumPy's BLAS threads (default 2)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the trainers run (default cpu)")
+    p.add_argument("--g-terms", action="store_true", help="also time feature matching and the MMD in G's loss")
     args = p.parse_args(argv)
     if not machine.set_blas_threads(args.threads):
         print(f"could not set NumPy's BLAS threads ({machine.blas_name()})", file=sys.stderr)
-    made = trainers(args.batch, args.device)
+    made = trainers(args.batch, args.device, args.g_terms)
     load_start = machine.load_average()
     times = timing.interleaved({name: (lambda t=t: step(t)) for name, t in made.items()},
                                repeats=args.rounds * args.block, rounds=args.rounds,

@@ -134,6 +134,15 @@ def test_joint_batch_times_the_three_ways_d_can_see_a_batch(capsys):
     assert rows[-1].endswith("| 1.00x |")
 
 
+def test_joint_batch_also_times_gs_extra_terms_when_asked(capsys):
+    from benchmarks import joint_batch
+    assert joint_batch.main(["--rounds", "2", "--block", "1", "--batch", "4", "--threads", "1", "--g-terms"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "ms" not in line]
+    assert [row.split(" | ")[0] for row in rows][-2:] == ["| default + feature matching 100", "| default + MMD 100"]
+    made = joint_batch.trainers(4, g_terms=True)
+    assert made["default + MMD 100"].config.mmd == 100.0 and made["default + MMD 100"].config.d_batch == "joint"
+
+
 def test_concat_at_input_hides_forward_joint_but_gives_the_same_logits():
     from benchmarks import joint_batch
     made = joint_batch.trainers(4)
