@@ -164,22 +164,20 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
 
 def torch_mmd(real_h, fake_h):
     """minigan.gan.losses.mmd written in PyTorch: the squared MMD between two batches of features under
-    Gaussian kernels at 1/4, 1 and 4 times the median squared distance between different samples (held
-    constant)."""
+    Gaussian kernels at MMD_SCALES times the width mmd_bandwidth gives (held constant)."""
     import torch
+
+    from minigan.gan.losses import MMD_SCALES, mmd_bandwidth
 
     def squared(a, b):
         return (a * a).sum(1, keepdim=True) + (b * b).sum(1, keepdim=True).T - 2 * a @ b.T
     d = [squared(real_h, real_h), squared(fake_h, fake_h), squared(real_h, fake_h)]
-    pairs = [t.detach().cpu().numpy() for t in d]
-    flat = np.concatenate([pairs[0][~np.eye(len(real_h), dtype=bool)], pairs[1][~np.eye(len(fake_h), dtype=bool)],
-                           pairs[2].ravel()])  # different samples' distances, as minigan's
-    m = float(np.median(flat[flat > 0])) if (flat > 0).any() else 1.0
+    m = mmd_bandwidth(*(t.detach().cpu().numpy() for t in d))  # minigan's width rule, on NumPy copies
     total = 0.0
-    for scale in (0.25, 1.0, 4.0):
+    for scale in MMD_SCALES:
         k = [torch.exp(t * (-1.0 / (scale * m))).mean() for t in d]
         total = total + k[0] + k[1] - 2 * k[2]
-    return total / 3
+    return total / len(MMD_SCALES)
 
 
 def switches(config):

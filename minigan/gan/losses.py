@@ -244,7 +244,7 @@ def mmd(real_features, fake_features, bandwidth=None):
     x, y = real_features, fake_features
     d_xx, d_yy, d_xy = _squared_distances(x, x), _squared_distances(y, y), _squared_distances(x, y)
     if bandwidth is None:
-        bandwidth = _median_distance(d_xx.data, d_yy.data, d_xy.data)
+        bandwidth = mmd_bandwidth(d_xx.data, d_yy.data, d_xy.data)
     total = 0.0
     for scale in MMD_SCALES:
         c = -1.0 / (scale * bandwidth)
@@ -259,11 +259,12 @@ def _squared_distances(a, b):
     return aa + transpose(bb) - matmul(a, transpose(b)) * 2.0
 
 
-def _median_distance(d_xx, d_yy, d_xy):
-    """The median of the positive squared distances between two different samples: the cross pairs and
-    the within-batch pairs off the diagonal (where rounding leaves tiny values instead of zeros), or 1
-    when there are none, every sample being the same point; every kernel value is 1 then, whatever the
-    width."""
+def mmd_bandwidth(d_xx, d_yy, d_xy):
+    """mmd's default kernel width m, from the raw squared distances (N, N), (M, M) and (N, M): the median
+    of the positive squared distances between two different samples (the cross pairs, and the
+    within-batch pairs off the diagonal, where rounding leaves tiny values instead of zeros), or 1 when
+    there are none, every sample being the same point; every kernel value is 1 then, whatever the
+    width. benchmarks.mnist_quality's PyTorch copy of the term uses it too."""
     xp = backend.get_array_module(d_xx, d_yy, d_xy)
     d = xp.concatenate([d_xx[~xp.eye(len(d_xx), dtype=bool)], d_yy[~xp.eye(len(d_yy), dtype=bool)], d_xy.ravel()])
     d = d[d > 0]
