@@ -109,6 +109,19 @@ _TRAIN_FLAGS = ("model", "dataset", "data_dir", "download", "loss", "iters", "ba
                 "out", "sample_every", "samples", "checkpoint_every")
 
 
+def _slow_kernels_note(cfg):
+    """One line when a CPU run will use the NumPy reference kernels because Numba's did not load."""
+    from minigan import kernels
+    if cfg.device not in (None, "cpu"):
+        return
+    kernels.implementations(device="cpu")  # loads the CPU kernel modules, recording why one failed
+    error = kernels.load_errors().get("numba_cpu")
+    if error:
+        print(f"minigan: note: the Numba CPU kernels did not load ({error}), so this run uses the NumPy "
+              f"reference kernels and takes about 1.5x as long; pip install numba (part of 'minigan[cli]')",
+              flush=True)
+
+
 def _train(args):
     from minigan.gan import run
     from minigan.gan.trainer import NonFiniteLossError
@@ -125,6 +138,7 @@ def _train(args):
 
         def announce(cfg, iteration):
             print(f"minigan: resuming {run_dir} at iteration {iteration} of {cfg.iters}", flush=True)
+            _slow_kernels_note(cfg)
         start = lambda: run.resume(run_dir, announce=announce, **flags)  # noqa: E731
     else:
         cfg = run.resolve_config(**flags)
@@ -133,6 +147,7 @@ def _train(args):
         def announce(cfg):  # once everything is checked: a bad setting gets its one line alone
             print(f"minigan: training {cfg.model} on {cfg.dataset} with the {cfg.loss} loss for {cfg.iters} "
                   f"iterations (batch {cfg.batch_size}, seed {cfg.seed}) into {cfg.out}", flush=True)
+            _slow_kernels_note(cfg)
         start = lambda: run.train(cfg, out, announce=announce)  # noqa: E731
     try:
         trainer = start()

@@ -77,6 +77,21 @@ def test_train_prints_where_the_pictures_are(tmp_path, capsys):
     assert os.path.join(str(tmp_path / "r"), "samples.png") in out
 
 
+@pytest.mark.parametrize("errors", [{}, {"numba_cpu": "ModuleNotFoundError: No module named 'numba'"}])
+def test_train_says_when_it_falls_back_to_the_reference_kernels(tmp_path, capsys, monkeypatch, errors):
+    from minigan import kernels
+    monkeypatch.setattr(kernels, "load_errors", lambda: errors)
+    status, out, _ = run_cli(capsys, *TOY, "--out", tmp_path / "r")
+    assert status == 0
+    notes = [line for line in out.splitlines() if "reference kernels" in line]
+    if errors:
+        assert notes == ["minigan: note: the Numba CPU kernels did not load (ModuleNotFoundError: No module "
+                         "named 'numba'), so this run uses the NumPy reference kernels and takes about 1.5x "
+                         "as long; pip install numba (part of 'minigan[cli]')"]
+    else:
+        assert notes == []
+
+
 def test_resume_continues_to_more_iterations(toy_run, tmp_path, capsys):
     run = tmp_path / "copy"
     shutil.copytree(toy_run, run)
