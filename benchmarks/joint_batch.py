@@ -2,6 +2,7 @@
 
     python -m benchmarks.joint_batch                      # 6 rounds of 5 iterations each way, 2 threads
     python -m benchmarks.joint_batch --g-terms            # and the default with G's extra loss terms
+    python -m benchmarks.joint_batch --reference-kernels  # and the default on NumPy's reference kernels
     python -m benchmarks.joint_batch --rounds 2 --block 1 --batch 8    # a smoke test
     python -m benchmarks.joint_batch --device cuda        # on the GPU (each sample waits for it)
 
@@ -16,7 +17,9 @@ turn (``benchmarks.timing.interleaved``: rounds, alternating order, a pause at e
 
 With ``--g-terms``, two more: the default with feature matching, and with the MMD of D's features,
 each weighted 100 in G's loss (``--feature-matching 100``, ``--mmd 100``), the G step then also
-taking D's top hidden features of both halves.
+taking D's top hidden features of both halves. With ``--reference-kernels`` (CPU only), one more: the
+default with every primitive pinned to its NumPy reference (``kernels.prefer``), which is what
+``minigan train`` runs on when Numba is not installed.
 
 Each sample is one iteration (D step, G step, EMA update) through ``Trainer.train`` with no callbacks.
 Prints a markdown table of medians and ratios to the default; nothing is written.
@@ -25,10 +28,13 @@ import argparse
 import sys
 
 import minigan
-from minigan import nn
+from minigan import kernels, nn
 from minigan.gan import run
 
 from benchmarks import machine, timing
+
+
+DEFAULT = "joint, forward_joint (default)"
 
 
 class ConcatAtInput(nn.Module):
@@ -47,7 +53,7 @@ def trainers(batch, device="cpu", g_terms=False):
     made, data = {}, None
     ways = [("separate", {"d_batch": "separate"}, False),
             ("joint, concatenated at D's input", {"d_batch": "joint"}, True),
-            ("joint, forward_joint (default)", {"d_batch": "joint"}, False)]
+            (DEFAULT, {"d_batch": "joint"}, False)]
     if g_terms:
         ways += [("default + feature matching 100", {"feature_matching": 100.0}, False),
                  ("default + MMD 100", {"mmd": 100.0}, False)]
@@ -61,11 +67,28 @@ def trainers(batch, device="cpu", g_terms=False):
     return made
 
 
+REFERENCE = "default, NumPy reference kernels"
+
+
 def step(trainer):
     """One more iteration: ``train`` runs up to ``config.iters``, so raise that by one."""
     trainer.config.iters = trainer.iteration + 1
     trainer.train()
     minigan.cuda.synchronize()
+
+
+def pinned_to_reference(fn):
+    """``fn`` run with every CPU primitive pinned to its reference implementation, then unpinned."""
+    def run():
+        primitives = sorted({p for p, _, _ in kernels.implementations(device="cpu")})
+        for p in primitives:
+            kernels.prefer(p, "reference")
+        try:
+            fn()
+        finally:
+            for p in primitives:
+                kernels.prefer(p, None)
+    return run
 
 
 def main(argv=None):
@@ -76,20 +99,27 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=2, help="NumPy's BLAS threads (default 2)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the trainers run (default cpu)")
     p.add_argument("--g-terms", action="store_true", help="also time feature matching and the MMD in G's loss")
+    p.add_argument("--reference-kernels", action="store_true",
+                   help="also time the default on the NumPy reference kernels (CPU only)")
     args = p.parse_args(argv)
+    if args.reference_kernels and args.device != "cpu":
+        p.error("--reference-kernels compares the CPU kernels; leave out --device cuda")
     if not machine.set_blas_threads(args.threads):
         print(f"could not set NumPy's BLAS threads ({machine.blas_name()})", file=sys.stderr)
     made = trainers(args.batch, args.device, args.g_terms)
+    candidates = {name: (lambda t=t: step(t)) for name, t in made.items()}
+    if args.reference_kernels:
+        candidates[REFERENCE] = pinned_to_reference(lambda t=trainers(args.batch)[DEFAULT]: step(t))
     load_start = machine.load_average()
-    times = timing.interleaved({name: (lambda t=t: step(t)) for name, t in made.items()},
+    times = timing.interleaved(candidates,
                                repeats=args.rounds * args.block, rounds=args.rounds,
                                pause=timing.switch_pause(args.device))
-    base = times["joint, forward_joint (default)"]["median_s"]
+    base = times[DEFAULT]["median_s"]
     where = ", ".join(minigan.backend.cuda_device_names()) if args.device == "cuda" else \
         f"{machine.blas_threads()} BLAS threads"
     print(f"DCGAN-28 on {args.device}, batch {args.batch}, {where}; {args.rounds} rounds of "
           f"{args.block} iterations; load average {load_start} at the start, {machine.load_average()} at the end\n")
-    print("| D sees | median ms / iteration | spread (IQR / median) | ratio to the default |")
+    print("| run | median ms / iteration | spread (IQR / median) | ratio to the default |")
     print("|---|---|---|---|")
     for name, s in times.items():
         print(f"| {name} | {1000 * s['median_s']:.1f} | {100 * s['iqr_over_median']:.0f}% | "

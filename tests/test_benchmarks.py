@@ -143,6 +143,21 @@ def test_joint_batch_also_times_gs_extra_terms_when_asked(capsys):
     assert made["default + MMD 100"].config.mmd == 100.0 and made["default + MMD 100"].config.d_batch == "joint"
 
 
+def test_joint_batch_also_times_the_reference_kernels_when_asked(capsys):
+    from benchmarks import joint_batch
+    from minigan import kernels
+    from minigan.kernels import reference
+    assert joint_batch.main(["--rounds", "2", "--block", "1", "--batch", "4", "--threads", "1",
+                             "--reference-kernels"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "ms" not in line]
+    assert rows[-1].startswith("| default, NumPy reference kernels | ")
+    chosen = kernels.get("leaky_relu")
+    seen = []
+    joint_batch.pinned_to_reference(lambda: seen.extend(kernels.get(p) for p in ("im2col", "leaky_relu")))()
+    assert seen == [reference.im2col, reference.leaky_relu]
+    assert kernels.get("leaky_relu") is chosen  # unpinned afterwards
+
+
 def test_concat_at_input_hides_forward_joint_but_gives_the_same_logits():
     from benchmarks import joint_batch
     made = joint_batch.trainers(4)
