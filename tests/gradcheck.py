@@ -2,7 +2,8 @@
 
 ``check_grad(fn, arrays)`` compares ``minigan.grad`` of ``sum(fn(*xs) * gy)`` (gy random) with
 central differences. ``check_double_grad`` applies the same check to the function
-``(xs, gy) -> sum_i <d/dx_i sum(fn * gy), v_i>``, which exercises every backward's own backward.
+``(xs, gy) -> sum_i <d/dx_i sum(fn * gy), v_i>``, which exercises every backward's own backward, and
+then the same with gy held constant.
 """
 import numpy as np
 
@@ -73,3 +74,15 @@ def check_double_grad(fn, arrays, device="cpu", atol=1e-5, rtol=1e-3, seed=0):
         return total if total is not None else (gy * 0).sum()
 
     check_grad(first_grad_dot_v, arrays + [gy0], device, atol=atol, rtol=rtol, seed=seed + 2)
+
+    # Again with gy a constant, as in a penalty on D's input gradient: a backward's own backward must
+    # then cope with parts of the first gradient that depend on gy alone and need no gradient.
+    gy_const = mg.tensor(gy0, device=device)
+    xs = _to(arrays, device)
+    total = first_grad_dot_v(*xs, gy_const)
+    analytic = mg.grad(total, xs, allow_unused=True) if total.requires_grad else [None] * len(xs)
+    numeric = numerical_grad(lambda arrs: first_grad_dot_v(*_to(arrs, device), gy_const).item(), arrays)
+    for i, (a, n) in enumerate(zip(analytic, numeric)):
+        a = np.zeros_like(n) if a is None else a.numpy()
+        np.testing.assert_allclose(a, n, atol=atol, rtol=rtol,
+                                   err_msg=f"second-order gradient of input {i}, constant upstream gradient")

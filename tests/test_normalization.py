@@ -147,8 +147,10 @@ def test_eval_double_backward_on_device(device, rng):
 @given(shape=shapes, affine=affines, seed=st.integers(0, 2 ** 16))
 def test_training_second_order(shape, affine, seed):
     arrays, fn = training_case(shape, affine, seed)
-    # tanh after: a penalty on the input gradient of a critic with batch norm, as in WGAN-GP
+    # tanh after: a penalty on the input gradient of a critic with batch norm, as in WGAN-GP; and without
+    # it, where the gradient reaching batch norm is the constant upstream one
     check_double_grad(lambda *xs: F.tanh(fn(*xs)), arrays, "cpu")
+    check_double_grad(fn, arrays, "cpu")
 
 
 def test_channels_last_input_gives_the_same_result_and_layout(device, rng):

@@ -93,8 +93,11 @@ class BatchNormGrad(Function):
             else:
                 inputs = [t.detach().requires_grad_(need) for t, need in zip(self.inputs, self.needs_input_grad)]
             outputs = _batch_norm_grad_formula(*inputs, eps=self.eps)
+            # gbeta = sum gy depends on gy alone: when gy is a constant (a penalty on D's input gradient
+            # with a fixed upstream), it is not part of the graph, and nothing flows back through it.
+            pairs = [(y, g) for y, g in zip(outputs, (g_gx, g_ggamma, g_gbeta)) if y.requires_grad]
             wanted = [t for t, need in zip(inputs, self.needs_input_grad) if need]
-            grads = iter(grad(outputs, wanted, [g_gx, g_ggamma, g_gbeta], create_graph=create_graph,
+            grads = iter(grad([y for y, _ in pairs], wanted, [g for _, g in pairs], create_graph=create_graph,
                               allow_unused=True))
         return tuple(next(grads) if need else None for need in self.needs_input_grad)
 
