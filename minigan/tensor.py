@@ -243,6 +243,7 @@ class Tensor:
         if dim0 is None:
             return _shape.transpose(self)
         axes = list(range(self.ndim))
+        dim0, dim1 = (_shape.checked_axis("transpose", d, self.ndim) for d in (dim0, dim1))
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return _shape.transpose(self, axes)
 

@@ -182,6 +182,25 @@ def test_concat_and_stack(device, n, axis, seed):
         check_double_grad(fn, arrays, device)
 
 
+AXIS_OPS = {
+    "sum": lambda x, a: x.sum(axis=a), "mean": lambda x, a: x.mean(axis=a), "max": lambda x, a: x.max(axis=a),
+    "concat": lambda x, a: F.concat([x, x], axis=a), "stack": lambda x, a: F.stack([x, x], axis=a),
+    "flatten": lambda x, a: x.flatten(a), "transpose": lambda x, a: x.transpose(0, a),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AXIS_OPS))
+@given(shape=small_shapes, beyond=st.integers(0, 3), negative=st.booleans())
+def test_an_axis_out_of_range_is_an_error_not_another_axis(name, shape, beyond, negative):
+    """NumPy-style wrapping (axis % ndim) would quietly use another axis; PyTorch raises, and so must we.
+    (stack's output has one more axis, so its bounds are one wider.)"""
+    x = mg.zeros(*shape)
+    extra = name == "stack"
+    axis = -(x.ndim + extra) - 1 - beyond if negative else x.ndim + extra + beyond
+    with pytest.raises(IndexError, match=rf"{name}: axis {axis} is out of range for a {x.ndim + extra}-d tensor"):
+        AXIS_OPS[name](x, axis)
+
+
 @st.composite
 def matmul_case(draw):
     m, k, n = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))

@@ -1,18 +1,15 @@
 """Reductions over axes: sum, mean, max (with ``keepdims`` as in NumPy)."""
 from minigan import backend
 from minigan.function import Function
-from minigan.functional.shape import broadcast_to, reshape
+from minigan.functional.shape import broadcast_to, checked_axis, reshape
 from minigan.tensor import Tensor
 
 
-def _normalise_axis(axis, ndim):
+def _normalise_axis(op, axis, ndim):
     if axis is None:
         return None
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    try:
-        return tuple(sorted(a % ndim if ndim else a for a in axes))
-    except ZeroDivisionError:
-        raise ValueError(f"reduction: axis {axis} is out of range for a 0-d tensor") from None
+    return tuple(sorted(checked_axis(op, a, ndim) for a in axes))
 
 
 def _kept_shape(shape, axis):
@@ -54,14 +51,14 @@ class Max(Function):
 def sum(x, axis=None, keepdims=False):
     if axis is not None and not isinstance(axis, int) and len(axis) == 0:
         return x
-    return Sum(_normalise_axis(axis, x.ndim), keepdims).apply(x)
+    return Sum(_normalise_axis("sum", axis, x.ndim), keepdims).apply(x)
 
 
 def mean(x, axis=None, keepdims=False):
-    axis = _normalise_axis(axis, x.ndim)
+    axis = _normalise_axis("mean", axis, x.ndim)
     count = x.data.size if axis is None else int(backend.np.prod([x.shape[a] for a in axis]))
     return sum(x, axis, keepdims) * (1.0 / count)
 
 
 def max(x, axis=None, keepdims=False):
-    return Max(_normalise_axis(axis, x.ndim), keepdims).apply(x)
+    return Max(_normalise_axis("max", axis, x.ndim), keepdims).apply(x)

@@ -12,6 +12,15 @@ def as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+def checked_axis(op, axis, ndim):
+    """``axis`` as an index in 0..ndim-1 (negative ones count from the end), or an IndexError naming
+    ``op``: NumPy-style wrapping would quietly pick another axis, as PyTorch never does."""
+    if not -ndim <= axis < ndim:
+        valid = f"valid axes: {-ndim} to {ndim - 1}" if ndim else "it has no axes"
+        raise IndexError(f"{op}: axis {axis} is out of range for a {ndim}-d tensor ({valid})")
+    return axis % ndim
+
+
 def sum_to_array(a, shape):
     """Sum ``a`` down to ``shape`` (the adjoint of broadcasting ``shape`` up to ``a.shape``)."""
     if a.shape == tuple(shape):
@@ -45,7 +54,12 @@ def reshape(x, shape):
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes ``start_dim..end_dim`` into one, as ``torch.flatten``."""
     nd = x.ndim
-    start, end = start_dim % nd if nd else 0, end_dim % nd if nd else 0
+    if nd == 0:  # as in PyTorch, a 0-d tensor flattens to one element
+        return reshape(x, (1,))
+    start, end = checked_axis("flatten", start_dim, nd), checked_axis("flatten", end_dim, nd)
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"for a tensor of shape {tuple(x.shape)}")
     shape = x.shape[:start] + (-1,) + x.shape[end + 1:]
     return reshape(x, shape)
 
@@ -67,7 +81,7 @@ class Transpose(Function):
 def transpose(x, axes=None):
     """Permute axes as ``numpy.transpose`` (None reverses them)."""
     if axes is not None:
-        axes = tuple(a % x.ndim for a in axes)
+        axes = tuple(checked_axis("transpose", a, x.ndim) for a in axes)
         if len(axes) != x.ndim or sorted(axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of a {x.ndim}-d tensor's axes")
     return Transpose(axes).apply(x)
@@ -188,7 +202,9 @@ def concat(tensors, axis=1):
     if not tensors:
         raise ValueError("concat: needs at least one tensor")
     nd = tensors[0].ndim
-    axis = axis % nd
+    if nd == 0:
+        raise ValueError("concat: 0-d tensors have no axis to join along; use stack")
+    axis = checked_axis("concat", axis, nd)
     for t in tensors:
         if t.ndim != nd or t.shape[:axis] + t.shape[axis + 1:] != tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
@@ -199,8 +215,9 @@ def concat(tensors, axis=1):
 def stack(tensors, axis=0):
     """Stack same-shaped tensors along a new ``axis``."""
     tensors = [as_tensor(t) for t in tensors]
-    nd = tensors[0].ndim + 1
-    axis = axis % nd
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    axis = checked_axis("stack", axis, tensors[0].ndim + 1)
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")

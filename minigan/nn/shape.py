@@ -1,5 +1,5 @@
 """Layers that only reshape: Flatten and Unflatten (PyTorch's defaults and names)."""
-from minigan.functional.shape import flatten, reshape
+from minigan.functional.shape import checked_axis, flatten, reshape
 from minigan.nn.module import Module
 
 
@@ -25,7 +25,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x):
-        dim = self.dim % x.ndim if x.ndim else 0
+        dim = checked_axis("Unflatten", self.dim, x.ndim)
         try:
             return reshape(x, x.shape[:dim] + self.unflattened_size + x.shape[dim + 1:])
         except ValueError:
