@@ -141,12 +141,18 @@ def _backprop(outputs, grad_outputs, create_graph, targets=None):
             seen.add(f)
             heapq.heappush(heap, (-f.generation, next(order), f))
 
+    # Arrays that someone else holds: the caller's grad_outputs, and every gradient already given to a
+    # tensor's .grad (an op's backward may return one array for several inputs, as Add does).
+    held = {id(g.data) for g in grad_outputs}
+
     def deliver(tensor, grad):
         if target_ids is not None:
             if id(tensor) in target_ids:
                 captured[id(tensor)] = grad
         elif tensor.creator is None or tensor._retain_grad:
-            tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+            grad = grad if tensor.grad is None else tensor.grad + grad
+            tensor.grad = _own_grad(grad, tensor.dtype, held, create_graph)
+            held.add(id(tensor.grad.data))
 
     for y, gy in zip(outputs, grad_outputs):
         if not y.requires_grad:
@@ -182,6 +188,19 @@ def _backprop(outputs, grad_outputs, create_graph, targets=None):
         for tensor, grad in pending.values():  # leaves: no creator left to visit
             deliver(tensor, grad)
     return captured
+
+
+def _own_grad(grad, dtype, held, create_graph):
+    """``grad`` as a ``.grad``: of the tensor's own dtype and, as in PyTorch, an array of its own that a
+    user may scale or clip in place (not a read-only broadcast view, nor an array another tensor holds).
+    A float64 term in a float32 model's loss thus leaves float32 gradients."""
+    if grad.dtype != dtype:
+        return grad.astype(dtype)
+    data = grad.data
+    if not create_graph and (id(data) in held or data.base is not None
+                             or not getattr(data.flags, "writeable", True)):
+        return Tensor._wrap(data.copy())
+    return grad
 
 
 def _ones_like(y):

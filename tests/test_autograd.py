@@ -67,6 +67,25 @@ def test_retain_grad_keeps_an_intermediate_gradient(device):
     assert other.grad is None  # not retained: only leaves keep .grad by default
 
 
+def test_each_leaf_gets_a_writable_grad_of_its_own_dtype(device):
+    """As in PyTorch: a float64 term does not turn a float32 leaf's gradient float64, and every .grad is
+    an array of its own that may be scaled in place (Add hands one array to both inputs, a broadcast
+    gives a read-only view, and backward(g) on a leaf is given the caller's g)."""
+    x = mg.tensor(np.array([1.0, 2.0], np.float32), device=device, requires_grad=True)
+    (x + mg.tensor(np.ones(2), device=device)).sum().backward()
+    assert x.grad.dtype == np.float32
+    a, b = (mg.tensor(np.array([1.0, 2.0], np.float32), device=device, requires_grad=True) for _ in "ab")
+    (a + b).sum().backward()
+    a.grad.data *= 0.5
+    np.testing.assert_array_equal(a.grad.numpy(), [0.5, 0.5])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    g = mg.tensor(np.ones(2, np.float32), device=device)
+    x.grad = None
+    x.backward(g)
+    x.grad.data *= 3.0
+    np.testing.assert_array_equal(g.numpy(), [1.0, 1.0])
+
+
 def test_backward_on_non_scalar_needs_a_gradient(device):
     x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"backward.*shape \(2,\).*grad="):
