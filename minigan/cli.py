@@ -81,9 +81,11 @@ def _parser():
     t.add_argument("--seed", type=int, help="random seed (default 0)")
     t.add_argument("--device", help="cpu (default), cuda or cuda:N")
     t.add_argument("--out", help="run folder (default runs/<model>-<dataset>)")
-    t.add_argument("--sample-every", type=int, help="iterations between sample grids (default 100)")
+    t.add_argument("--sample-every", type=int,
+                   help="iterations between sample grids (default 100; 0: only at the end)")
     t.add_argument("--samples", type=int, help="fixed-noise samples per picture (default 64 images or 1000 points)")
-    t.add_argument("--checkpoint-every", type=int, help="iterations between checkpoints")
+    t.add_argument("--checkpoint-every", type=int,
+                   help="iterations between checkpoints (default 500 for dcgan; 0: only at the end)")
     t.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
 
     s = sub.add_parser("sample", help="draw samples from a trained run")
@@ -179,31 +181,46 @@ def _format_metrics(metrics):
 def _sample(args):
     import numpy as np
 
-    from minigan import io
     from minigan.gan import run
     ext = os.path.splitext(args.output)[1].lower()
     if ext not in (".png", ".npy", ".npz"):
         raise run.RunError(f"-o {args.output}: the file name must end in .png, .npy or .npz")
+    if os.path.isdir(args.output):
+        raise run.RunError(f"-o {args.output} is a folder; give a file name ending in .png, .npy or .npz")
     if ext == ".png":
         _need_cli_extras()
-    samples, meta = run.sample(args.run_dir, args.n, seed=args.seed, label=args.label)
+    try:
+        samples, meta = run.sample(args.run_dir, args.n, seed=args.seed, label=args.label)
+    except MemoryError:
+        raise run.RunError(f"-n {args.n}: not enough memory for that many samples; ask for fewer") from None
     samples = samples.astype(np.float32, copy=False)
     key = "images" if meta["kind"] == "images" else "points"
-    folder = os.path.dirname(os.path.abspath(args.output))
-    os.makedirs(folder, exist_ok=True)
-    if ext == ".npy":
-        with io.atomic_write(args.output) as f:
-            np.save(f, samples)
-    elif ext == ".npz":
-        with io.atomic_write(args.output) as f:
-            np.savez(f, **{key: samples})
-    elif key == "images":
-        io.save_image_grid(args.output, samples, nrow=int(np.ceil(np.sqrt(len(samples)))))
-    else:
-        io.plot_points(args.output, samples, modes=meta.get("modes"), std=meta.get("std"),
-                       title=f"{len(samples)} samples")
+    try:
+        _write_samples(args.output, ext, key, samples, meta)
+    except OSError as exc:
+        raise run.RunError(f"-o {args.output}: cannot write there ({exc.strerror or exc}); pick another file "
+                           "name") from None
     print(f"minigan: wrote {len(samples)} {'images' if key == 'images' else 'points'} to {args.output}")
     return 0
+
+
+def _write_samples(output, ext, key, samples, meta):
+    """``samples`` as ``output``: .npy the array, .npz the array under ``key``, .png a picture."""
+    import numpy as np
+
+    from minigan import io
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    if ext == ".npy":
+        with io.atomic_write(output) as f:
+            np.save(f, samples)
+    elif ext == ".npz":
+        with io.atomic_write(output) as f:
+            np.savez(f, **{key: samples})
+    elif key == "images":
+        io.save_image_grid(output, samples, nrow=int(np.ceil(np.sqrt(len(samples)))))
+    else:
+        io.plot_points(output, samples, modes=meta.get("modes"), std=meta.get("std"),
+                       title=f"{len(samples)} samples")
 
 
 def _eval(args):

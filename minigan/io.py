@@ -175,8 +175,14 @@ def load_checkpoint(path):
                              f"version {CHECKPOINT_VERSION}")
         state = unpack_state(members, document["state"])
     except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read checkpoint {path}: {str(exc) or type(exc).__name__} "
-                         "(the file is truncated, corrupted or not a minigan checkpoint)") from None
+        if "allow_pickle" in str(exc):  # NumPy's advice to load it unsafely is not advice to pass on
+            detail = "it holds pickled objects, which a minigan checkpoint never does"
+        elif isinstance(exc, KeyError):
+            detail = f"the array {exc} is missing"
+        else:
+            detail = str(exc) or type(exc).__name__
+        raise ValueError(f"cannot read checkpoint {path}: {detail} (the file is truncated, corrupted or not a "
+                         "minigan checkpoint; restore it from a copy, or start a new run)") from None
     return state, document["metadata"]
 
 

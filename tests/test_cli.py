@@ -191,6 +191,11 @@ def bad_cases(tmp_path, toy_run):
     stopped = tmp_path / "stopped"  # a run that failed before its first checkpoint
     stopped.mkdir()
     (stopped / "config.json").write_text((toy_run / "config.json").read_text())
+    edited = tmp_path / "edited"  # a config.json edited by hand, with a value of the wrong type
+    shutil.copytree(toy_run, edited)
+    config = json.loads((edited / "config.json").read_text())
+    (edited / "config.json").write_text(json.dumps(dict(config, batch_size="eight")))
+    (tmp_path / "folder.png").mkdir(exist_ok=True)
     return {
         "unknown model": (["train", "--model", "stylegan"], "invalid choice: 'stylegan'"),
         "unknown loss": (["train", "--loss", "wasserstein-ish"], "unknown loss 'wasserstein-ish'"),
@@ -202,9 +207,17 @@ def bad_cases(tmp_path, toy_run):
         "resume as another model": (["train", "--resume", toy_run, "--model", "mlp"],
                                     "trained with model='toy'; --resume cannot change it"),
         "out holds a run": ([*TOY, "--out", toy_run], "already holds a run"),
-        "unknown data set": (["train", "--dataset", tmp_path / "nowhere"], "unknown data set"),
+        "unknown data set": (["train", "--dataset", "cifar99"], "unknown data set 'cifar99'"),
+        "missing data folder": (["train", "--dataset", tmp_path / "nowhere"], "nowhere: no such folder"),
+        "data set is a file": (["train", "--dataset", empty / "notes.txt"], "is a file; give the folder"),
         "not a run folder": (["sample", tmp_path, "-n", "4", "-o", tmp_path / "x.npy"], "not a minigan run folder"),
         "bad sample file": (["sample", toy_run, "-n", "4", "-o", tmp_path / "x.jpg"], "must end in .png, .npy or .npz"),
+        "sample into a folder": (["sample", toy_run, "-n", "4", "-o", tmp_path / "folder.png"], "is a folder"),
+        "sample where nothing can be written": (["sample", toy_run, "-n", "4", "-o", empty / "notes.txt" / "x.npy"],
+                                                "cannot write there"),
+        "config edited by hand": (["train", "--resume", edited, "--iters", "6"],
+                                  "config.json is not a valid run configuration (config: batch_size must be a whole "
+                                  "number, not 'eight')"),
         "label without classes": (["sample", toy_run, "-n", "4", "-o", tmp_path / "x.npy", "--label", "3"],
                                   "--label needs a conditional model"),
         "no command": ([], "give a command"),
@@ -213,6 +226,8 @@ def bad_cases(tmp_path, toy_run):
         "nz 0": ([*TOY, "--nz", "0"], "--nz, the size of the noise vector, must be at least 1"),
         "negative r1": ([*TOY, "--r1", "-1"], "--r1 is a penalty weight >= 0"),
         "infinite lr": ([*TOY, "--lr", "inf"], "--lr must be a positive number"),
+        "negative lr-g": ([*TOY, "--lr-g", "-1"], "--lr-g must be a positive number (got -1.0)"),
+        "negative sample-every": ([*TOY, "--sample-every", "-1"], "--sample-every must be >= 0"),
         "negative feature matching": ([*TOY, "--feature-matching", "-1"], "--feature-matching is a weight >= 0"),
         "negative mmd": ([*TOY, "--mmd", "-1"], "--mmd is a weight >= 0"),
         "conditional without labels": (["train", "--model", "cgan", "--dataset", few],
@@ -223,9 +238,11 @@ def bad_cases(tmp_path, toy_run):
 
 
 CASES = ["unknown model", "unknown loss", "no usable files", "mixed sizes", "batch too large", "iters 0",
-         "resume as another model", "out holds a run", "unknown data set", "not a run folder", "bad sample file",
-         "label without classes", "no command", "bad number", "out is a file", "nz 0", "negative r1", "infinite lr",
-         "negative feature matching", "negative mmd", "conditional without labels", "run stopped before a checkpoint",
+         "resume as another model", "out holds a run", "unknown data set", "missing data folder", "data set is a file",
+         "not a run folder", "bad sample file", "sample into a folder", "sample where nothing can be written",
+         "config edited by hand", "label without classes", "no command", "bad number", "out is a file", "nz 0",
+         "negative r1", "infinite lr", "negative lr-g", "negative sample-every", "negative feature matching",
+         "negative mmd", "conditional without labels", "run stopped before a checkpoint",
          "resume without a checkpoint"]
 
 
@@ -242,6 +259,23 @@ def test_bad_input_gives_one_clear_line(case, toy_run, tmp_path, capsys, monkeyp
     assert out == ""  # no "training ..." line before the error
     assert snapshot(toy_run) == before
     assert not os.path.exists(tmp_path / "runs")
+
+
+def test_a_run_on_a_relative_folder_resumes_and_samples_from_anywhere(tmp_path, capsys, monkeypatch):
+    """config.json records an image folder given relative to the working directory as an absolute path."""
+    write_images(tmp_path / "digits", [(28, 28)] * 4)
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run_cli(capsys, "train", "--model", "mlp", "--dataset", "digits", "--iters", "2",
+                             "--batch-size", "2", "--out", "run")
+    assert status == 0, err
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["dataset"] == str(tmp_path / "digits")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    status, _, err = run_cli(capsys, "train", "--resume", tmp_path / "run", "--iters", "3")
+    assert status == 0, err
+    status, _, err = run_cli(capsys, "sample", tmp_path / "run", "-n", "2", "-o", "two.npy")
+    assert status == 0 and np.load(elsewhere / "two.npy").shape == (2, 1, 28, 28), err
 
 
 def test_a_checkpoint_from_another_model_is_refused(toy_run, cgan_run, tmp_path, capsys):
@@ -264,7 +298,7 @@ def test_a_truncated_checkpoint_gives_one_line(toy_run, tmp_path, capsys):
     (run / "checkpoint.npz").write_bytes(data[: len(data) // 2])
     status, _, err = run_cli(capsys, "sample", run, "-n", "4", "-o", tmp_path / "x.npy")
     assert status == 2 and len(err.strip().splitlines()) == 1
-    assert "truncated, corrupted" in err
+    assert "truncated, corrupted" in err and "restore it from a copy, or start a new run" in err
 
 
 def test_a_nan_stops_training_with_the_iteration(tmp_path, capsys, monkeypatch):

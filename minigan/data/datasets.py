@@ -36,6 +36,15 @@ class Dataset(NamedTuple):
     meta: dict
 
 
+def recorded_location(name_or_path):
+    """``name_or_path`` as a run records it: a data set's name as given, a folder as an absolute path,
+    so that the run can be resumed, sampled and scored from any working directory."""
+    path = str(name_or_path)
+    if path.lower() in _ALIASES or not os.path.isdir(path):
+        return name_or_path
+    return os.path.abspath(path)
+
+
 def images_to_data_space(images):
     """uint8 images (N, H, W) or (N, H, W, C) -> float32 (N, C, H, W) in [-1, 1]."""
     images = np.asarray(images)
@@ -127,5 +136,9 @@ def get_dataset(name_or_path, data_dir=None, download=False, split="train", n_po
                 "num_classes": None if classes is None else len(classes), "classes": classes,
                 "source": f"{len(data)} images of {data.shape[3]}x{data.shape[2]} from {path}"}
         return Dataset(data, labels, meta)
-    raise ValueError(f"unknown data set {name_or_path!r}: use mnist, fashion-mnist, ring8, grid25 or the path "
-                     "of a folder of images")
+    names = "mnist, fashion-mnist, ring8, grid25"
+    if os.path.exists(path):
+        raise ValueError(f"data set {path} is a file; give the folder that holds the images (or one of {names})")
+    if any(sep and sep in path for sep in (os.sep, os.altsep)) or path.startswith((".", "~")):
+        raise ValueError(f"data set {path}: no such folder; check the path (or use one of {names})")
+    raise ValueError(f"unknown data set {name_or_path!r}: use {names} or the path of a folder of images")

@@ -8,6 +8,7 @@ then the elements in row-major order, big-endian. MNIST's image files have the m
 downloaded file is the usual way this goes wrong.
 """
 import gzip
+import math
 import os
 import zlib
 
@@ -44,11 +45,12 @@ def _read_bytes(path):
                          "delete the file and download it again") from None
 
 
-def read_idx(path):
+def read_idx(path, ndim=None):
     """Read one IDX file (plain or gzipped) into a NumPy array of its native element type.
 
-    Raises ValueError naming the file when the header is malformed, the element type unknown, or the
-    data shorter or longer than the header promises.
+    Raises ValueError naming the file when the header is malformed, the element type unknown, the
+    number of dimensions not ``ndim`` (when given), or the data shorter or longer than the header
+    promises.
     """
     data = _read_bytes(path)
     if len(data) < 4:
@@ -56,7 +58,12 @@ def read_idx(path):
     if data[0] != 0 or data[1] != 0:
         raise ValueError(f"IDX file {path}: bad magic number 0x{data[:4].hex()} "
                          "(an IDX file starts with two zero bytes); is this really an IDX file?")
-    type_code, ndim = data[2], data[3]
+    type_code, found_ndim = data[2], data[3]
+    if ndim is not None and found_ndim != ndim:
+        raise ValueError(f"IDX file {path}: magic number 0x{data[:4].hex()} gives {found_ndim} dimension(s), not "
+                         f"the {ndim} dimension(s) this file should have (magic 0x0000080{ndim}); is it the other "
+                         "file of the pair, renamed?")
+    ndim = found_ndim
     if type_code not in IDX_DTYPES:
         raise ValueError(f"IDX file {path}: unknown element type 0x{type_code:02x} in magic number "
                          f"0x{data[:4].hex()}; known: " + ", ".join(f"0x{c:02x}" for c in IDX_DTYPES))
@@ -66,7 +73,7 @@ def read_idx(path):
                          f"{header})")
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_DTYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a damaged header cannot overflow it
     found = len(data) - header
     if found < expected:
         raise ValueError(f"IDX file {path}: truncated: shape {shape} needs {expected} bytes of data, "
@@ -99,8 +106,8 @@ def read_idx_dataset(folder, split="train"):
     image_stem, label_stem = IDX_FILES[split]
     image_path = find_idx_file(folder, image_stem)
     label_path = find_idx_file(folder, label_stem)
-    images = read_idx(image_path)
-    labels = read_idx(label_path)
+    images = read_idx(image_path, ndim=3)
+    labels = read_idx(label_path, ndim=1)
     if images.dtype != np.uint8 or images.ndim != 3:
         raise ValueError(f"IDX file {image_path}: expected unsigned bytes of 3 dimensions (magic 0x00000803), "
                          f"found {images.dtype} of shape {images.shape}")

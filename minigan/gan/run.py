@@ -15,7 +15,7 @@ import numpy as np
 
 import minigan
 from minigan import io
-from minigan.data import DataLoader, get_dataset
+from minigan.data import DataLoader, get_dataset, recorded_location
 from minigan.gan import callbacks as cb
 from minigan.gan.evaluation import evaluate_generator
 from minigan.gan.losses import ALIASES, LOSSES
@@ -84,13 +84,16 @@ def resolve_config(**flags):
 
 
 def _check_numbers(cfg):
+    def lr_flag(value, own):  # the flag that set this learning rate: its own, or --lr for both
+        return "--lr" if value is cfg.lr or value == cfg.lr else own
+
     checks = [
         (cfg.iters >= 1, f"--iters must be at least 1 (got {cfg.iters}): it is the number of generator steps"),
         (cfg.batch_size >= 1, f"--batch-size must be at least 1 (got {cfg.batch_size})"),
         (cfg.n_critic >= 1, f"--n-critic must be at least 1 (got {cfg.n_critic})"),
         (cfg.d_batch in D_BATCHES, f"--d-batch must be one of {', '.join(D_BATCHES)} (got {cfg.d_batch!r})"),
-        (0 < cfg.lr_g < math.inf and 0 < cfg.lr_d < math.inf,
-         f"--lr must be a positive number (got G {cfg.lr_g}, D {cfg.lr_d})"),
+        (0 < cfg.lr_g < math.inf, f"{lr_flag(cfg.lr_g, '--lr-g')} must be a positive number (got {cfg.lr_g})"),
+        (0 < cfg.lr_d < math.inf, f"{lr_flag(cfg.lr_d, '--lr-d')} must be a positive number (got {cfg.lr_d})"),
         (0 <= cfg.label_smoothing < 1, f"--label-smoothing must lie in [0, 1) (got {cfg.label_smoothing})"),
         (0 <= cfg.label_flip <= 1, f"--label-flip must lie in [0, 1] (got {cfg.label_flip})"),
         (cfg.ema == 0 or 0 < cfg.ema < 1, f"--ema is a decay in (0, 1), e.g. 0.999, or 0 for off (got {cfg.ema})"),
@@ -102,8 +105,9 @@ def _check_numbers(cfg):
          f"--instance-noise must be >= 0 and --instance-noise-iters >= 0 (got {cfg.instance_noise}, "
          f"{cfg.instance_noise_iters})"),
         (cfg.nz is None or cfg.nz >= 1, f"--nz, the size of the noise vector, must be at least 1 (got {cfg.nz})"),
-        (cfg.sample_every >= 0 and cfg.checkpoint_every >= 0,
-         "--sample-every and --checkpoint-every must be >= 0 (0: only at the end)"),
+        (cfg.sample_every >= 0, f"--sample-every must be >= 0, 0 for only at the end (got {cfg.sample_every})"),
+        (cfg.checkpoint_every >= 0,
+         f"--checkpoint-every must be >= 0, 0 for only at the end (got {cfg.checkpoint_every})"),
         (cfg.optimizer in ("adam", "rmsprop", "sgd"),
          f"unknown optimizer {cfg.optimizer!r}; choose adam, rmsprop or sgd"),
         (cfg.samples is None or cfg.samples >= 1, f"--samples must be at least 1 (got {cfg.samples})"),
@@ -204,7 +208,7 @@ def train(cfg, out=None, progress=True, announce=None):
     """
     out = out or cfg.out or default_out(cfg)
     check_out_is_free(out)
-    cfg = dataclasses.replace(cfg, out=out)
+    cfg = dataclasses.replace(cfg, out=out, **_recorded_paths(cfg.dataset, cfg.data_dir))
     dataset = load_data(cfg)
     trainer = build(cfg, dataset)  # everything is checked before the first file is written
     trainer.callbacks = standard_callbacks(cfg, out, dataset.meta, trainer, progress)
@@ -217,6 +221,12 @@ def train(cfg, out=None, progress=True, announce=None):
     io.save_json(os.path.join(out, "config.json"), cfg.to_dict())
     trainer.train()
     return trainer
+
+
+def _recorded_paths(dataset, data_dir):
+    """The data settings as config.json records them (folders as absolute paths)."""
+    return {"dataset": recorded_location(dataset),
+            "data_dir": None if data_dir is None else os.path.abspath(data_dir)}
 
 
 def read_config(run_dir):
@@ -264,6 +274,9 @@ def resume(run_dir, progress=True, announce=None, **flags):
     changes = {k: v for k, v in flags.items() if v is not None}
     if "loss" in changes:
         changes["loss"] = canonical_loss(changes["loss"])
+    for key in ("dataset", "data_dir"):
+        if key in changes:  # compared as recorded: a relative folder given again is the same folder
+            changes[key] = _recorded_paths(changes.get("dataset"), changes.get("data_dir"))[key]
     for key, value in changes.items():
         old = getattr(cfg, key, None)
         same = list(value) == list(old) if isinstance(value, (list, tuple)) and old is not None else value == old

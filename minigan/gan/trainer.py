@@ -20,6 +20,7 @@ import copy
 import dataclasses
 import math
 import time
+import typing
 from typing import Optional, Tuple
 
 import numpy as np
@@ -54,7 +55,7 @@ class TrainConfig:
     lr: float = 2e-4
     lr_g: Optional[float] = None  # None: use lr
     lr_d: Optional[float] = None
-    betas: Tuple[float, float] = (0.5, 0.999)
+    betas: Optional[Tuple[float, float]] = (0.5, 0.999)
     n_critic: int = 1
     d_batch: str = "separate"  # "separate" real and fake batches for D, or one "joint" batch (discriminate_pair)
     label_smoothing: float = 0.0
@@ -90,14 +91,43 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d):
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
+        """The config a dict (config.json's content) describes; ValueError naming the first unknown key
+        or the first value of the wrong type (a hand-edited file, say)."""
+        fields = {f.name: f.type for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - set(fields))
         if unknown:
             raise ValueError(f"config: unknown keys {unknown}")
+        for key, value in d.items():
+            if not _is_a(value, fields[key]):
+                raise ValueError(f"config: {key} must be {_describe(fields[key])}, not {value!r}")
         d = dict(d)
         if d.get("betas") is not None:
             d["betas"] = tuple(d["betas"])
         return cls(**d)
+
+
+def _is_a(value, kind):
+    """Whether a JSON value fits a TrainConfig field's type (int, float, str, bool, Optional[...] or
+    Tuple[float, float])."""
+    if typing.get_origin(kind) is typing.Union:
+        return any(_is_a(value, k) for k in typing.get_args(kind))
+    if typing.get_origin(kind) is tuple:
+        return isinstance(value, (list, tuple)) and all(_is_a(v, float) for v in value)
+    if kind is type(None):
+        return value is None
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _describe(kind):
+    if typing.get_origin(kind) is typing.Union:
+        return " or ".join(_describe(k) for k in typing.get_args(kind))
+    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false",
+             type(None): "null"}
+    return names.get(kind, "a list of numbers")
 
 
 class NonFiniteLossError(RuntimeError):
