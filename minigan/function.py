@@ -117,13 +117,17 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
 
-def _backprop(outputs, grad_outputs, create_graph, targets=None):
+def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
     """Propagate ``grad_outputs`` from ``outputs`` back through the graph.
 
     Nodes are visited in decreasing generation order (a heap plus a visited set), so a tensor used
     several times has all contributions summed before its creator runs. With ``targets`` (a list of
     tensors) the gradients of those tensors are returned and no ``.grad`` is touched; without it,
     leaves (and tensors marked with ``retain_grad``) accumulate into ``.grad`` as in PyTorch.
+
+    Unless ``retain_graph``, every node whose backward ran is freed afterwards, as in PyTorch: it lets go
+    of its inputs and of what its forward saved, so the graph's memory is returned even while the loss
+    is still referenced, and a second backward through it is an error rather than a silent repeat.
     """
     pending = {}  # id(tensor) -> [tensor, summed gradient]; holding the tensor keeps its id unique
     heap, seen, order = [], set(), itertools.count()
@@ -160,9 +164,13 @@ def _backprop(outputs, grad_outputs, create_graph, targets=None):
                                "and has no creator; nothing to differentiate")
         add(y, gy)
 
+    ran = []
     with set_grad_enabled(create_graph):
         while heap:
             f = heapq.heappop(heap)[2]
+            if "inputs" not in f.__dict__:
+                raise RuntimeError(f"backward: the graph through {type(f).__name__} was freed by an earlier "
+                                   "backward; to go through a graph twice, pass retain_graph=True to the first")
             gys = []
             for ref in f.outputs:
                 y = ref()
@@ -177,6 +185,7 @@ def _backprop(outputs, grad_outputs, create_graph, targets=None):
                 gys = [g if g is not None else Tensor._wrap(xp.zeros(shape, dtype))
                        for g, (shape, dtype) in zip(gys, f.output_specs)]
             gxs = f.backward(*gys)
+            ran.append(f)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
             for x, gx in zip(f.inputs, gxs):
@@ -187,6 +196,9 @@ def _backprop(outputs, grad_outputs, create_graph, targets=None):
                     add(x, gx)
         for tensor, grad in pending.values():  # leaves: no creator left to visit
             deliver(tensor, grad)
+    if not retain_graph:
+        for f in ran:
+            f.__dict__.clear()
     return captured
 
 
@@ -207,8 +219,9 @@ def _ones_like(y):
     return Tensor._wrap(y._xp.ones_like(y.data))
 
 
-def backward(tensor, grad=None, create_graph=False):
-    """``tensor.backward()``: accumulate d tensor / d leaf into every leaf's ``.grad``."""
+def backward(tensor, grad=None, retain_graph=None, create_graph=False):
+    """``tensor.backward()``: accumulate d tensor / d leaf into every leaf's ``.grad``. The graph is freed
+    unless ``retain_graph`` (default: ``create_graph``), as in ``torch.Tensor.backward``."""
     if grad is None:
         if tensor.data.size != 1:
             raise RuntimeError(f"backward: grad can be created implicitly only for a tensor with one "
@@ -219,14 +232,15 @@ def backward(tensor, grad=None, create_graph=False):
     if grad.shape != tensor.shape:
         raise ValueError(f"backward: grad of shape {tuple(grad.shape)} does not match the tensor's "
                          f"shape {tuple(tensor.shape)}")
-    _backprop([tensor], [grad], create_graph)
+    _backprop([tensor], [grad], create_graph, create_graph if retain_graph is None else retain_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, as a tuple of Tensors (no ``.grad`` set).
 
     With ``create_graph=True`` the result is part of the graph and can be differentiated again, as in
-    ``torch.autograd.grad``; this is how gradient penalties (WGAN-GP, R1) are built.
+    ``torch.autograd.grad``; this is how gradient penalties (WGAN-GP, R1) are built. The graph is freed
+    unless ``retain_graph`` (default: ``create_graph``).
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
@@ -246,7 +260,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
     for x in inputs:
         if not x.requires_grad:
             raise RuntimeError(f"grad: an input of shape {tuple(x.shape)} does not require grad")
-    captured = _backprop(outputs, gys, create_graph, targets=inputs)
+    captured = _backprop(outputs, gys, create_graph, create_graph if retain_graph is None else retain_graph,
+                         targets=inputs)
     result = []
     for x in inputs:
         g = captured.get(id(x))

@@ -97,9 +97,9 @@ class Tensor:
         self._retain_grad = True
         return self
 
-    def backward(self, grad=None, create_graph=False):
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
         from minigan.function import backward
-        backward(self, grad, create_graph)
+        backward(self, grad, retain_graph, create_graph)
 
     def detach(self):
         """The same data, cut from the graph (shares memory, as in PyTorch)."""

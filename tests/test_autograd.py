@@ -86,6 +86,34 @@ def test_each_leaf_gets_a_writable_grad_of_its_own_dtype(device):
     np.testing.assert_array_equal(g.numpy(), [1.0, 1.0])
 
 
+def test_backward_frees_the_graph_unless_asked_to_retain_it(device):
+    """As in PyTorch: a second backward through a freed graph is an error (not a second helping of
+    gradient), retain_graph=True keeps it, and the freed graph's arrays go while the loss is still held."""
+    import gc
+    import weakref
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    h = x * x
+    alive = weakref.ref(h.data)
+    y = (h * 3.0).sum()
+    del h
+    y.backward()
+    gc.collect()
+    assert alive() is None  # y is held, but the graph behind it has let go of h
+    with pytest.raises(RuntimeError, match="freed by an earlier backward.*retain_graph=True"):
+        y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])  # the failed call added nothing
+    z = (x * x).sum()
+    z.backward(retain_graph=True)
+    z.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0 + 4.0, 12.0 + 8.0])
+    w = (x * x).sum()
+    mg.grad(w, x, retain_graph=True)
+    (gx,) = mg.grad(w, x)
+    np.testing.assert_allclose(gx.numpy(), [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="freed"):
+        mg.grad(w, x)
+
+
 def test_backward_on_non_scalar_needs_a_gradient(device):
     x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"backward.*shape \(2,\).*grad="):
