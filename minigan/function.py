@@ -82,6 +82,7 @@ class Function:
             needs = tuple(x.requires_grad for x in inputs)
             if any(needs):
                 self.inputs = inputs
+                self.input_versions = tuple(x._version for x in inputs)
                 self.needs_input_grad = needs
                 self.generation = max(x.generation for x in inputs)
                 for y in outputs:
@@ -180,6 +181,7 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
                 gys.append(None if entry is None else entry[1])
             if all(g is None for g in gys):
                 continue
+            _check_unchanged(f)
             if len(gys) > 1:
                 xp = next(g for g in gys if g is not None)._xp
                 gys = [g if g is not None else Tensor._wrap(xp.zeros(shape, dtype))
@@ -200,6 +202,17 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
         for f in ran:
             f.__dict__.clear()
     return captured
+
+
+def _check_unchanged(f):
+    """The backward of ``f`` works from its inputs as they were at forward; refuse if one was changed in
+    place since (the classic GAN mistake: stepping D's optimiser between building G's loss through D and
+    backpropagating it, which would compute G's gradient with D's new weights)."""
+    for i, (x, version) in enumerate(zip(f.inputs, f.input_versions)):
+        if x._version != version:
+            raise RuntimeError(f"backward: input {i} of {type(f).__name__} (shape {tuple(x.shape)}) was changed in "
+                               "place after the forward pass that used it (by an optimiser step, say); compute "
+                               "the loss again after the change, or backpropagate before it")
 
 
 def _own_grad(grad, dtype, held, create_graph):

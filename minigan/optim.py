@@ -81,6 +81,7 @@ class Optimizer:
                     raise ValueError(f"{type(self).__name__}: gradient of shape {tuple(grad.shape)} for a "
                                      f"parameter of shape {tuple(p.shape)}")
                 self._update(p.data, grad, self.state.setdefault(p, {}), group)
+                p._bump_version()
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError

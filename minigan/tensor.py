@@ -12,7 +12,7 @@ from minigan import backend
 class Tensor:
     """A node of the autograd graph. ``data`` is the raw array; ``creator`` the Function that made it."""
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "generation", "_retain_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "creator", "generation", "_retain_grad", "_version", "__weakref__")
     __array_priority__ = 1000  # so that ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False):
@@ -26,6 +26,7 @@ class Tensor:
         self.creator = None
         self.generation = 0
         self._retain_grad = False
+        self._version = 0
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -35,7 +36,13 @@ class Tensor:
         """Fast constructor for op outputs: no checks, no grad."""
         t = object.__new__(cls)
         t.data, t.grad, t.creator, t.generation, t._retain_grad, t.requires_grad = data, None, None, 0, False, False
+        t._version = 0
         return t
+
+    def _bump_version(self):
+        """Note that ``data`` was changed in place (an optimiser step, an init, a loaded state), so that a
+        graph recorded with the old values refuses to backpropagate with the new ones."""
+        self._version += 1
 
     # -- properties ---------------------------------------------------------------------------
     @property

@@ -114,6 +114,24 @@ def test_backward_frees_the_graph_unless_asked_to_retain_it(device):
         mg.grad(w, x)
 
 
+def test_backward_after_an_optimiser_step_changed_a_saved_weight_is_an_error(device):
+    """The classic GAN mistake: G's loss is built through D, D's optimiser steps, and then G's loss is
+    backpropagated, which would use D's new weights. As PyTorch does, refuse; building the loss again
+    after the step is fine."""
+    from minigan import nn, optim
+    mg.manual_seed(0)
+    G, D = nn.Linear(2, 3).to(device), nn.Linear(3, 1).to(device)
+    opt_d = optim.SGD(D.parameters(), lr=0.1)
+    z = mg.randn(4, 2, device=device)
+    g_loss = D(G(z)).mean()
+    D(G(z).detach()).mean().backward()
+    opt_d.step()
+    with pytest.raises(RuntimeError, match=r"input 1 of Linear \(shape \(1, 3\)\) was changed in place"):
+        g_loss.backward()
+    D(G(z)).mean().backward()
+    assert G.weight.grad is not None
+
+
 def test_backward_on_non_scalar_needs_a_gradient(device):
     x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"backward.*shape \(2,\).*grad="):

@@ -126,6 +126,7 @@ class Wasserstein(GANLoss):
         for p in discriminator.parameters():
             # In place on the raw array: clipping is a projection after the step, not part of a graph.
             p.data.clip(-self.clip, self.clip, out=p.data)
+            p._bump_version()
 
     def __repr__(self):
         return f"Wasserstein(clip={self.clip})"

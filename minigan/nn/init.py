@@ -52,6 +52,7 @@ def uniform_(tensor, a=0.0, b=1.0):
     dtype = tensor.dtype
     u = random.generator(tensor.device).random(tensor.shape, dtype=dtype)
     tensor.data[...] = u * dtype.type(b - a) + dtype.type(a)
+    tensor._bump_version()
     return tensor
 
 
@@ -61,11 +62,13 @@ def normal_(tensor, mean=0.0, std=1.0):
     dtype = tensor.dtype
     z = random.generator(tensor.device).standard_normal(tensor.shape, dtype=dtype)
     tensor.data[...] = z * dtype.type(std) + dtype.type(mean)
+    tensor._bump_version()
     return tensor
 
 
 def constant_(tensor, val):
     tensor.data[...] = val
+    tensor._bump_version()
     return tensor
 
 

@@ -241,6 +241,7 @@ class Module:
         for key, target in own.items():
             if key in state_dict:
                 target.data[...] = backend.to_device(_to_array(state_dict[key]), target.device)
+                target._bump_version()
         return LoadResult(missing, unexpected)
 
     # -- modes, devices, gradients -------------------------------------------------------------------
@@ -289,6 +290,7 @@ class Module:
                 continue
             seen.add(id(t))
             t.data = convert(t.data)
+            t._bump_version()
             if t.grad is not None:
                 t.grad = Tensor._wrap(convert(t.grad.data))
         return self
