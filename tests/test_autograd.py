@@ -239,6 +239,14 @@ def test_integer_tensor_meets_float_scalar():
     assert (mg.tensor([1, 2]) + mg.tensor([0.5, 0.5])).dtype == np.float32
 
 
+@pytest.mark.parametrize("op", [
+    lambda i: i / 2, lambda i: 2 / i, lambda i: i / mg.tensor([3, 4]), lambda i: i ** 0.5, lambda i: F.exp(i),
+    lambda i: F.log(i), lambda i: F.sqrt(i), lambda i: F.sigmoid(i), lambda i: F.tanh(i), lambda i: F.softplus(i)])
+def test_fractions_of_integer_tensors_are_float32(op):
+    """As in PyTorch: an op whose result is a fraction gives the default float dtype, not NumPy's float64."""
+    assert op(mg.tensor([1, 2])).dtype == np.float32
+
+
 def test_comparisons_are_not_differentiable():
     x = mg.tensor([1.0, -1.0], requires_grad=True)
     mask = x > 0

@@ -1,6 +1,7 @@
 """Activations: leaky_relu (a registry kernel), relu, sigmoid, tanh, softplus."""
 from minigan import backend, kernels
 from minigan.function import Function
+from minigan.functional.arithmetic import floating
 
 
 class LeakyReLU(Function):
@@ -74,12 +75,12 @@ class Softplus(Function):
 
 
 def sigmoid(x):
-    return Sigmoid().apply(x)
+    return Sigmoid().apply(floating(x))
 
 
 def tanh(x):
-    return Tanh().apply(x)
+    return Tanh().apply(floating(x))
 
 
 def softplus(x):
-    return Softplus().apply(x)
+    return Softplus().apply(floating(x))

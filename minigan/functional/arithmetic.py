@@ -222,6 +222,12 @@ class ToDevice(Function):
         return to_device(gy, self.in_device)
 
 
+def floating(x):
+    """``x``, or an integer (or bool) tensor as float32: ops whose results are fractions (/, exp, log,
+    sqrt, the sigmoid...) give PyTorch's default float dtype, not NumPy's float64."""
+    return x if x.dtype.kind in "fc" else Tensor._wrap(x.data.astype(backend.DEFAULT_DTYPE))
+
+
 def add(a, b):
     return Add().apply(*operands(a, b, "add"))
 
@@ -235,7 +241,8 @@ def mul(a, b):
 
 
 def div(a, b):
-    return Div().apply(*operands(a, b, "div"))
+    a, b = operands(a, b, "div")
+    return Div().apply(floating(a), floating(b))
 
 
 def neg(x):
@@ -245,21 +252,23 @@ def neg(x):
 def pow(x, c):
     """``x ** c``; a tensor exponent (or a scalar base) goes through exp and log."""
     if isinstance(x, Tensor) and not isinstance(c, Tensor):
-        return Pow(float(c) if isinstance(c, (float, np.floating)) else c).apply(x)
+        if isinstance(c, (float, np.floating)):  # an integer tensor to a fractional power is a float
+            return Pow(float(c)).apply(floating(x))
+        return Pow(c).apply(x)
     x, c = operands(x, c, "pow")
     return exp(c * log(x))
 
 
 def exp(x):
-    return Exp().apply(x)
+    return Exp().apply(floating(x))
 
 
 def log(x):
-    return Log().apply(x)
+    return Log().apply(floating(x))
 
 
 def sqrt(x):
-    return Sqrt().apply(x)
+    return Sqrt().apply(floating(x))
 
 
 def abs(x):
