@@ -67,6 +67,10 @@ class Function:
     generation = 0
 
     def apply(self, *inputs):
+        for i, x in enumerate(inputs):
+            if not isinstance(x, Tensor):  # an ndarray's .data is a memoryview: fail here, by name
+                raise TypeError(f"{type(self).__name__}: input {i} is a {type(x).__name__}, not a Tensor; "
+                                "wrap it with minigan.tensor(...)")
         if len(inputs) > 1:
             self._check_devices(inputs)
         try:

@@ -256,6 +256,14 @@ def test_comparisons_are_not_differentiable():
 # -- errors -----------------------------------------------------------------------------------
 
 
+def test_an_array_where_a_tensor_belongs_is_named():
+    from minigan import nn
+    with pytest.raises(TypeError, match="LeakyReLU: input 0 is a ndarray, not a Tensor; wrap it with minigan.tensor"):
+        F.leaky_relu(np.ones(3, np.float32), 0.2)
+    with pytest.raises(TypeError, match="input 0 is a ndarray, not a Tensor"):
+        nn.Linear(3, 4)(np.ones((2, 3), np.float32))
+
+
 def test_mismatched_shapes_name_the_op_and_shapes():
     with pytest.raises(ValueError, match=r"Add.*\(2, 3\).*\(4,\)"):
         mg.ones(2, 3) + mg.ones(4)

@@ -107,9 +107,12 @@ def test_load_state_dict_errors_name_keys_and_shapes():
         layer.load_state_dict({**good, "weight": np.full(3, 5, np.float32), "extra": np.zeros(1)})
     np.testing.assert_array_equal(layer.weight.numpy(), good["weight"])
     result = layer.load_state_dict({"weight": np.full(3, 2, np.float32), "extra": np.zeros(1)}, strict=False)
-    assert result.missing_keys == ["bias", "running_mean", "running_var", "num_batches_tracked"]
+    assert result.missing_keys == ["bias", "running_mean", "running_var"]  # num_batches_tracked may be absent
     assert result.unexpected_keys == ["extra"]
     np.testing.assert_array_equal(layer.weight.numpy(), np.full(3, 2, np.float32))
+    layer.num_batches_tracked.data[...] = 7
+    layer.load_state_dict({k: v for k, v in good.items() if k != "num_batches_tracked"})  # strict, as PyTorch
+    assert layer.num_batches_tracked.item() == 7
 
 
 # -- modes, parameters, devices ---------------------------------------------------------------------

@@ -221,10 +221,12 @@ class Module:
 
         Each keeps its dtype and device. Every problem is reported at once, and nothing is copied if
         there is one: a shape mismatch always fails; a missing or unexpected key fails when
-        ``strict``. Returns ``LoadResult(missing_keys, unexpected_keys)``.
+        ``strict``. Returns ``LoadResult(missing_keys, unexpected_keys)``. A batch norm's
+        ``num_batches_tracked`` may be absent (older PyTorch state dicts lack it); it then keeps its
+        value, as PyTorch does.
         """
         own = dict(self._state_tensors())
-        missing = [key for key in own if key not in state_dict]
+        missing = [key for key in own if key not in state_dict and key.rsplit(".", 1)[-1] != "num_batches_tracked"]
         unexpected = [key for key in state_dict if key not in own]
         problems = []
         for key, target in own.items():
