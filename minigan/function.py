@@ -232,6 +232,15 @@ def _own_grad(grad, dtype, held, create_graph):
     return grad
 
 
+def _checked_grad_output(what, gy, y):
+    """``gy`` (a Tensor or array) as the gradient arriving at output ``y``, which it must match in shape."""
+    if not isinstance(gy, Tensor):
+        gy = Tensor._wrap(y._xp.asarray(gy, dtype=y.dtype))
+    if gy.shape != y.shape:
+        raise ValueError(f"{what} of shape {tuple(gy.shape)} does not match its output's shape {tuple(y.shape)}")
+    return gy
+
+
 def _ones_like(y):
     return Tensor._wrap(y._xp.ones_like(y.data))
 
@@ -244,11 +253,8 @@ def backward(tensor, grad=None, retain_graph=None, create_graph=False):
             raise RuntimeError(f"backward: grad can be created implicitly only for a tensor with one "
                                f"element; got shape {tuple(tensor.shape)}: pass grad=")
         grad = _ones_like(tensor)
-    elif not isinstance(grad, Tensor):
-        grad = Tensor._wrap(tensor._xp.asarray(grad, dtype=tensor.dtype))
-    if grad.shape != tensor.shape:
-        raise ValueError(f"backward: grad of shape {tuple(grad.shape)} does not match the tensor's "
-                         f"shape {tuple(tensor.shape)}")
+    else:
+        grad = _checked_grad_output("backward: grad", grad, tensor)
     _backprop([tensor], [grad], create_graph, create_graph if retain_graph is None else retain_graph)
 
 
@@ -264,16 +270,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = [inputs] if single else list(inputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
+    elif isinstance(grad_outputs, Tensor) or hasattr(grad_outputs, "shape"):  # one Tensor or array
         grad_outputs = [grad_outputs]
     gys = []
-    for y, gy in zip(outputs, grad_outputs):
+    for i, (y, gy) in enumerate(zip(outputs, grad_outputs)):
         if gy is None:
             if y.data.size != 1:
                 raise RuntimeError(f"grad: grad_outputs must be given for an output of shape "
                                    f"{tuple(y.shape)} (only one-element outputs get an implicit 1)")
             gy = _ones_like(y)
-        gys.append(gy)
+        gys.append(_checked_grad_output(f"grad: grad_outputs[{i}]", gy, y))
     for x in inputs:
         if not x.requires_grad:
             raise RuntimeError(f"grad: an input of shape {tuple(x.shape)} does not require grad")

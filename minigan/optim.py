@@ -17,7 +17,7 @@ them as strings (what JSON makes of integer keys) and tuples stored as lists.
 import numpy as np
 
 from minigan import backend, kernels
-from minigan.tensor import Tensor
+from minigan.tensor import Tensor, zero_grads
 
 
 class Optimizer:
@@ -64,11 +64,11 @@ class Optimizer:
             if key in group and not group[key] >= 0:
                 raise ValueError(f"{name}: {key} must be >= 0, got {group[key]}")
 
-    def zero_grad(self):
-        """Drop every parameter's gradient (``grad = None``, PyTorch's default ``set_to_none=True``)."""
+    def zero_grad(self, set_to_none=True):
+        """Drop every parameter's gradient (``grad = None``), or with ``set_to_none=False`` fill it with
+        zeros, as PyTorch's ``Optimizer.zero_grad``."""
         for group in self.param_groups:
-            for p in group["params"]:
-                p.grad = None
+            zero_grads(group["params"], set_to_none)
 
     def step(self):
         """Update every parameter that has a gradient, in place."""

@@ -291,6 +291,15 @@ class Tensor:
         return _activation.relu(self)
 
 
+def zero_grads(tensors, set_to_none=True):
+    """``zero_grad`` for modules and optimisers: each ``.grad`` to None, or filled with zeros in place."""
+    for t in tensors:
+        if set_to_none:
+            t.grad = None
+        elif t.grad is not None:
+            t.grad.data[...] = 0
+
+
 def tensor(data, dtype=None, device="cpu", requires_grad=False):
     """Make a tensor from a Python value or an array, with PyTorch's dtype rules (see module doc)."""
     device = backend.parse_device(device)

@@ -132,6 +132,17 @@ def test_backward_after_an_optimiser_step_changed_a_saved_weight_is_an_error(dev
     assert G.weight.grad is not None
 
 
+def test_grad_outputs_may_be_arrays_and_must_match_their_outputs(device):
+    x = mg.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    (g,) = mg.grad(x * 2.0, x, np.ones(3, np.float32))
+    np.testing.assert_allclose(g.numpy(), [2.0, 2.0, 2.0])
+    with pytest.raises(ValueError, match=r"grad: grad_outputs\[0\] of shape \(3, 1\) does not match its output's "
+                                         r"shape \(3,\)"):
+        mg.grad(x * 2.0, x, mg.ones(3, 1, device=device))
+    with pytest.raises(ValueError, match=r"backward: grad of shape \(2,\) does not match"):
+        (x * 2.0).backward(mg.ones(2, device=device))
+
+
 def test_backward_on_non_scalar_needs_a_gradient(device):
     x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"backward.*shape \(2,\).*grad="):

@@ -7,7 +7,7 @@ import pytest
 
 import minigan as mg
 import minigan.functional as F
-from minigan import nn
+from minigan import nn, optim
 from gradcheck import check_grad
 
 
@@ -357,3 +357,15 @@ def test_torch_state_dict_loads_and_gives_torch_outputs(device, rng):
         np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-5)
     for key, value in theirs.state_dict().items():
         np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_zero_grad_can_fill_with_zeros_and_modules_cast_and_move_as_in_pytorch(device):
+    layer = nn.Linear(2, 3).to(device)
+    layer(mg.ones(1, 2, device=device)).sum().backward()
+    grad = layer.weight.grad
+    optim.SGD(layer.parameters(), lr=0.1).zero_grad(set_to_none=False)
+    assert layer.weight.grad is grad and not grad.numpy().any()
+    layer.zero_grad()
+    assert layer.weight.grad is None
+    assert layer.double().weight.dtype == np.float64 and layer.float().weight.dtype == np.float32
+    assert layer.cpu().weight.device == "cpu"

@@ -12,7 +12,7 @@ import numpy as np
 
 from minigan import backend
 from minigan.factories import zeros
-from minigan.tensor import Tensor, tensor
+from minigan.tensor import Tensor, tensor, zero_grads
 
 
 class Parameter(Tensor):
@@ -263,10 +263,22 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self):
-        """Drop every parameter's gradient (``grad = None``, as PyTorch's default)."""
-        for param in self.parameters():
-            param.grad = None
+    def zero_grad(self, set_to_none=True):
+        """Drop every parameter's gradient (``grad = None``), or with ``set_to_none=False`` fill it with
+        zeros, as PyTorch's ``Module.zero_grad``."""
+        zero_grads(self.parameters(), set_to_none)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=0):
+        return self.to(f"cuda:{device}" if isinstance(device, int) else device)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
 
     def to(self, device=None, dtype=None):
         """Move parameters and buffers (and gradients) to ``device`` and/or cast floating ones to
