@@ -44,14 +44,21 @@ class set_grad_enabled:
 
 
 class no_grad(set_grad_enabled):
-    """``with mg.no_grad():`` runs ops without recording them (inference, optimiser updates)."""
+    """``with mg.no_grad():`` runs ops without recording them (inference, optimiser updates); as a
+    decorator, ``@mg.no_grad()`` or, as PyTorch also allows, a bare ``@mg.no_grad``."""
 
-    def __init__(self):
+    def __new__(cls, fn=None):
+        return super().__new__(cls) if fn is None else set_grad_enabled(False)(fn)
+
+    def __init__(self, fn=None):
         super().__init__(False)
 
 
 class enable_grad(set_grad_enabled):
-    def __init__(self):
+    def __new__(cls, fn=None):
+        return super().__new__(cls) if fn is None else set_grad_enabled(True)(fn)
+
+    def __init__(self, fn=None):
         super().__init__(True)
 
 

@@ -240,6 +240,15 @@ class Tensor:
     def max(self, axis=None, keepdims=False):
         return _reduction.max(self, axis, keepdims)
 
+    def min(self, axis=None, keepdims=False):
+        return _reduction.min(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, correction=1):
+        return _reduction.var(self, axis, keepdims, correction)
+
+    def std(self, axis=None, keepdims=False, correction=1):
+        return _reduction.std(self, axis, keepdims, correction)
+
     def reshape(self, *shape):
         return _shape.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
 

@@ -43,7 +43,17 @@ def test_no_grad_records_nothing(device):
     def infer(t):
         return t * 2.0
 
-    assert infer(w).creator is None
+    @mg.no_grad  # bare, as PyTorch allows
+    def infer_bare(t):
+        return t * 2.0
+
+    @mg.enable_grad
+    def record(t):
+        return t * 2.0
+
+    assert infer(w).creator is None and infer_bare(w).creator is None
+    with mg.no_grad():
+        assert record(w).creator is not None
 
 
 def test_detach_cuts_the_graph_and_shares_memory(device):

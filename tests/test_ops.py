@@ -2,7 +2,7 @@
 first- and second-order gradient checks over hypothesis-drawn shapes, on every device."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigan as mg
@@ -97,7 +97,7 @@ def reduction_case(draw):
     return shape, _axes(draw, len(shape)), draw(st.booleans())
 
 
-@pytest.mark.parametrize("name", ["sum", "mean", "max"])
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
 @given(case=reduction_case(), seed=seeds)
 def test_reductions(device, name, case, seed):
     shape, axis, keepdims = case
@@ -106,6 +106,20 @@ def test_reductions(device, name, case, seed):
     fn = lambda t: getattr(t, name)(axis=axis, keepdims=keepdims)  # noqa: E731
     ref = getattr(np, name)(x, axis=axis, keepdims=keepdims)
     np.testing.assert_allclose(fn(mg.tensor(x, device=device)).numpy(), ref, rtol=1e-12)
+    check_grad(fn, [x], device)
+    check_double_grad(fn, [x], device)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@given(case=reduction_case(), correction=st.sampled_from([0, 1]), seed=seeds)
+def test_variance_and_standard_deviation(device, name, case, correction, seed):
+    shape, axis, keepdims = case
+    axes = range(len(shape)) if axis is None else [axis] if isinstance(axis, int) else axis
+    assume(np.prod([shape[a] for a in axes]) > 1)  # one value: no spread, and std's slope is infinite there
+    x = np.random.default_rng(seed).standard_normal(shape)
+    fn = lambda t: getattr(t, name)(axis=axis, keepdims=keepdims, correction=correction)  # noqa: E731
+    ref = getattr(np, name)(x, axis=axis, keepdims=keepdims, ddof=correction)
+    np.testing.assert_allclose(fn(mg.tensor(x, device=device)).numpy(), ref, rtol=1e-10)
     check_grad(fn, [x], device)
     check_double_grad(fn, [x], device)
 

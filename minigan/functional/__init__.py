@@ -7,6 +7,6 @@ from minigan.functional.conv import conv2d, conv_transpose2d
 from minigan.functional.linear import embedding, linear, matmul
 from minigan.functional.loss import binary_cross_entropy_with_logits, l1_loss, mse_loss
 from minigan.functional.normalization import batch_norm
-from minigan.functional.reduction import max, mean, sum
+from minigan.functional.reduction import max, mean, min, std, sum, var
 from minigan.functional.sampling import avg_pool2d, dropout, pixel_shuffle, upsample_nearest2d
 from minigan.functional.shape import broadcast_to, concat, flatten, getitem, reshape, stack, sum_to, transpose

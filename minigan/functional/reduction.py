@@ -1,6 +1,7 @@
 """Reductions over axes: sum, mean, max (with ``keepdims`` as in NumPy)."""
 from minigan import backend
 from minigan.function import Function
+from minigan.functional.arithmetic import sqrt
 from minigan.functional.shape import broadcast_to, checked_axis, reshape
 from minigan.tensor import Tensor
 
@@ -62,3 +63,23 @@ def mean(x, axis=None, keepdims=False):
 
 def max(x, axis=None, keepdims=False):
     return Max(_normalise_axis("max", axis, x.ndim), keepdims).apply(x)
+
+
+def min(x, axis=None, keepdims=False):
+    """The smallest entries, as -max(-x): ties share the gradient as in ``max``."""
+    return -max(-x, axis, keepdims)
+
+
+def var(x, axis=None, keepdims=False, correction=1):
+    """sum((x - mean)^2) / (n - correction) over ``axis``: with ``correction=1`` (the default, as in
+    ``torch.var``) the unbiased estimate, with 0 the mean squared deviation (batch norm's)."""
+    axis = _normalise_axis("var", axis, x.ndim)
+    count = x.data.size if axis is None else int(backend.np.prod([x.shape[a] for a in axis]))
+    centred = x - mean(x, axis, keepdims=True)
+    # n = correction gives a division by zero, hence inf, hence NaN: PyTorch's answer too.
+    return sum(centred * centred, axis, keepdims) * (backend.np.float64(1.0) / (count - correction))
+
+
+def std(x, axis=None, keepdims=False, correction=1):
+    """The square root of ``var``."""
+    return sqrt(var(x, axis, keepdims, correction))
