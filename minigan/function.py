@@ -74,8 +74,9 @@ class Function:
     generation = 0
 
     def apply(self, *inputs):
-        for i, x in enumerate(inputs):
+        for x in inputs:
             if not isinstance(x, Tensor):  # an ndarray's .data is a memoryview: fail here, by name
+                i = next(i for i, t in enumerate(inputs) if t is x)
                 raise TypeError(f"{type(self).__name__}: input {i} is a {type(x).__name__}, not a Tensor; "
                                 "wrap it with minigan.tensor(...)")
         if len(inputs) > 1:
@@ -93,7 +94,7 @@ class Function:
             needs = tuple(x.requires_grad for x in inputs)
             if any(needs):
                 self.inputs = inputs
-                self.input_versions = tuple(x._version for x in inputs)
+                self.input_versions = [x._version for x in inputs]
                 self.needs_input_grad = needs
                 self.generation = max(x.generation for x in inputs)
                 for y in outputs:
