@@ -94,6 +94,9 @@ class Tensor:
         if mode and self.data.dtype.kind not in "fc":
             raise RuntimeError(f"requires_grad: only floating-point tensors can require grad, "
                                f"got dtype {self.data.dtype}")
+        if not mode and self.creator is not None:
+            raise RuntimeError("requires_grad_(False): only a leaf's flag can change; for a computed tensor "
+                               "outside the graph use .detach()")
         self.requires_grad = bool(mode)
         return self
 

@@ -56,6 +56,12 @@ def test_no_grad_records_nothing(device):
         assert record(w).creator is not None
 
 
+def test_a_computed_tensor_cannot_leave_the_graph_by_flag(device):
+    y = mg.tensor([1.0], device=device, requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match=r"only a leaf's flag can change.*\.detach\(\)"):
+        y.requires_grad_(False)
+
+
 def test_detach_cuts_the_graph_and_shares_memory(device):
     w = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
     y = w * 3.0
