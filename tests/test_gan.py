@@ -237,10 +237,13 @@ def test_label_tricks_are_off_by_default():
 
 def test_instance_noise_anneals_to_zero():
     noise = tricks.InstanceNoise(0.5, anneal_iters=100)
-    assert noise.std_at(0) == 0.5 and noise.std_at(50) == 0.25 and noise.std_at(100) == 0.0
+    # iterations count from 1: the first has the full std, the 100th a hundredth of it, the 101st none
+    assert noise.std_at(1) == 0.5 and noise.std_at(51) == 0.25 and noise.std_at(100) == pytest.approx(0.005)
+    assert noise.std_at(101) == 0.0
+    assert tricks.InstanceNoise(0.5, anneal_iters=1).std_at(1) == 0.5
     x = mg.zeros(4000, 2)
     mg.manual_seed(0)
-    assert abs(float(noise(x, 50).numpy().std()) - 0.25) < 0.01
+    assert abs(float(noise(x, 51).numpy().std()) - 0.25) < 0.01
     assert noise(x, 200) is x
     assert noise(x, 10).dtype == np.float32
 

@@ -61,7 +61,9 @@ class TrainConfig:
     label_smoothing: float = 0.0
     label_flip: float = 0.0
     instance_noise: float = 0.0
-    instance_noise_iters: int = 0  # anneal to zero over this many iterations; 0: the whole run
+    # Anneal to zero over this many iterations; 0: the whole run, as first started (config.json records the
+    # number, so a run resumed with a larger --iters keeps it: the noise does not come back in the extension).
+    instance_noise_iters: int = 0
     r1: float = 0.0
     feature_matching: float = 0.0  # weight of losses.feature_matching in G's loss (D must take features=True); 0: off
     mmd: float = 0.0  # weight of losses.mmd on D's features in G's loss (D must take features=True); 0: off

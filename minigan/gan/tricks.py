@@ -37,7 +37,9 @@ class InstanceNoise:
     Real and fake distributions are often disjoint, which makes D's job trivially easy and its
     gradients useless; blurring both with the same noise makes them overlap (Sonderby et al., 2017,
     "Amortised MAP Inference for Image Super-resolution", section 3.2; Arjovsky and Bottou, 2017).
-    The noise shrinks to zero over ``anneal_iters`` iterations (or stays constant when it is 0).
+    The noise shrinks linearly over ``anneal_iters`` iterations, counted from 1 as the trainer counts
+    them: the full ``std`` at iteration 1, std / anneal_iters at the last, none after (it stays
+    constant when ``anneal_iters`` is 0).
     """
 
     def __init__(self, std, anneal_iters=0):
@@ -48,7 +50,7 @@ class InstanceNoise:
     def std_at(self, iteration):
         if self.anneal_iters <= 0:
             return self.std
-        return self.std * max(0.0, 1.0 - iteration / self.anneal_iters)
+        return self.std * max(0.0, 1.0 - (iteration - 1) / self.anneal_iters)
 
     def __call__(self, x, iteration):
         std = self.std_at(iteration)
