@@ -56,6 +56,7 @@ def conv_case(draw, transposed=False, tiny=False):
     """
     top = 2 if tiny else 3
     n, c, o = draw(st.integers(1, 2)), draw(st.integers(1, top)), draw(st.integers(1, top))
+    g = draw(st.integers(1, 2))  # groups: c and o are the channels of one group
     k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
@@ -66,40 +67,45 @@ def conv_case(draw, transposed=False, tiny=False):
         # Hout = (H - 1) s - 2p + d (k - 1) + op + 1 >= 1
         low = [max(1, 1 - (-2 * p[a] + d[a] * (k[a] - 1) + op[a]) // s[a]) for a in (0, 1)]
         hw = tuple(draw(st.integers(low[a], low[a] + extra)) for a in (0, 1))
-        shapes = ((n, c) + hw, (c, o) + k)
+        shapes = ((n, c * g) + hw, (c * g, o) + k)
     else:
         op = None
         low = [max(1, d[a] * (k[a] - 1) + 1 - 2 * p[a]) for a in (0, 1)]
         hw = tuple(draw(st.integers(low[a], low[a] + extra)) for a in (0, 1))
-        shapes = ((n, c) + hw, (o, c) + k)
+        shapes = ((n, c * g) + hw, (o * g, c) + k)
     bias = draw(st.booleans())
     # the input as a previous convolution hands it over (channels-last), or C-contiguous
-    return dict(shapes=shapes, bias=bias, stride=s, padding=p, dilation=d, output_padding=op,
+    return dict(shapes=shapes, bias=bias, stride=s, padding=p, dilation=d, output_padding=op, groups=g,
                 channels_last=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 16)))
 
 
 def _arrays(case):
     rng = np.random.default_rng(case["seed"])
     x, w = (rng.standard_normal(shape) for shape in case["shapes"])
-    out_channels = w.shape[1] if case["output_padding"] is not None else w.shape[0]
+    out_channels = w.shape[1] * case["groups"] if case["output_padding"] is not None else w.shape[0]
     return [x, w] + ([rng.standard_normal(out_channels)] if case["bias"] else [])
 
 
 def _op(case):
     """The minigan call for ``case``, as a function of (x, w[, b])."""
-    s, p, d, op = case["stride"], case["padding"], case["dilation"], case["output_padding"]
+    s, p, d, op, g = case["stride"], case["padding"], case["dilation"], case["output_padding"], case["groups"]
     lay_out = channels_last if case["channels_last"] else (lambda x: x)
     if op is None:
-        return lambda x, w, b=None: F.conv2d(lay_out(x), w, b, stride=s, padding=p, dilation=d)
+        return lambda x, w, b=None: F.conv2d(lay_out(x), w, b, stride=s, padding=p, dilation=d, groups=g)
     return lambda x, w, b=None: F.conv_transpose2d(lay_out(x), w, b, stride=s, padding=p, output_padding=op,
-                                                   dilation=d)
+                                                   groups=g, dilation=d)
 
 
 def _reference(case, x, w, b=None):
-    s, p, d, op = case["stride"], case["padding"], case["dilation"], case["output_padding"]
+    """The loops above, group by group: channel block k of x meets weight rows k (axis 0 of both
+    layouts) and makes output block k."""
+    s, p, d, op, g = case["stride"], case["padding"], case["dilation"], case["output_padding"], case["groups"]
+    xs, ws = np.split(x, g, axis=1), np.split(w, g, axis=0)
     if op is None:
-        return naive_conv2d(x, w, b, s, p, d)
-    return naive_conv_transpose2d(x, w, b, s, p, op, d)
+        y = np.concatenate([naive_conv2d(xk, wk, None, s, p, d) for xk, wk in zip(xs, ws)], axis=1)
+    else:
+        y = np.concatenate([naive_conv_transpose2d(xk, wk, None, s, p, op, d) for xk, wk in zip(xs, ws)], axis=1)
+    return y if b is None else y + b.reshape(1, -1, 1, 1)
 
 
 @pytest.mark.parametrize("transposed", [False, True], ids=["conv2d", "conv_transpose2d"])
@@ -132,12 +138,13 @@ def test_second_order_gradients(device, transposed, data):
 def test_conv_transpose2d_is_the_adjoint_of_conv2d(device, case):
     """<conv2d(x, W), y> == <x, conv_transpose2d(y, W)> with the output_padding that restores x's size."""
     x, w = _arrays(case)[:2]
-    s, p, d = case["stride"], case["padding"], case["dilation"]
-    y = F.conv2d(mg.tensor(x, device=device), mg.tensor(w, device=device), stride=s, padding=p, dilation=d)
+    s, p, d, g = case["stride"], case["padding"], case["dilation"], case["groups"]
+    y = F.conv2d(mg.tensor(x, device=device), mg.tensor(w, device=device), stride=s, padding=p, dilation=d,
+                 groups=g)
     probe = np.random.default_rng(case["seed"] + 1).standard_normal(y.shape)
     op = [x.shape[2 + a] - ((y.shape[2 + a] - 1) * s[a] - 2 * p[a] + d[a] * (w.shape[2 + a] - 1) + 1) for a in (0, 1)]
     back = F.conv_transpose2d(mg.tensor(probe, device=device), mg.tensor(w, device=device), stride=s, padding=p,
-                              output_padding=tuple(op), dilation=d)
+                              output_padding=tuple(op), groups=g, dilation=d)
     assert back.shape == x.shape
     np.testing.assert_allclose(np.vdot(y.numpy(), probe), np.vdot(x, back.numpy()), rtol=1e-10, atol=1e-10)
 
@@ -150,12 +157,13 @@ def test_matches_torch(device, transposed, data):
     arrays = _arrays(case)
     ours = [mg.tensor(a, device=device, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    s, p, d, op = case["stride"], case["padding"], case["dilation"], case["output_padding"]
+    s, p, d, op, g = case["stride"], case["padding"], case["dilation"], case["output_padding"], case["groups"]
     y = _op(case)(*ours)
     if op is None:
-        yt = torch.nn.functional.conv2d(*theirs, stride=s, padding=p, dilation=d)
+        yt = torch.nn.functional.conv2d(*theirs, stride=s, padding=p, dilation=d, groups=g)
     else:
-        yt = torch.nn.functional.conv_transpose2d(*theirs, stride=s, padding=p, output_padding=op, dilation=d)
+        yt = torch.nn.functional.conv_transpose2d(*theirs, stride=s, padding=p, output_padding=op, groups=g,
+                                                  dilation=d)
     np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
     gy = np.random.default_rng(case["seed"] + 2).standard_normal(y.shape)
     grads = mg.grad(y, ours, mg.tensor(gy, device=device))
@@ -253,7 +261,16 @@ def _t(*shape, dtype=np.float32):
      r"conv_transpose2d: input has 3 channels but weight of shape \(4, 8, 3, 3\) expects 4"),
     (lambda: F.conv2d(_t(3, 8, 8), _t(8, 3, 3, 3)), ValueError, r"conv2d: input must be 4-D .* \(3, 8, 8\)"),
     (lambda: F.conv2d(_t(1, 3, 8, 8), _t(8, 3, 3)), ValueError, r"conv2d: weight must be 4-D .* \(8, 3, 3\)"),
-    (lambda: F.conv2d(_t(1, 3, 8, 8), _t(8, 3, 3, 3), stride=0), ValueError, r"conv2d: stride must be at least 1"),
+    (lambda: F.conv2d(_t(1, 3, 8, 8), _t(8, 3, 3, 3), stride=0), ValueError,
+     r"conv2d: stride must be at least 1, got 0 \(input of shape \(1, 3, 8, 8\), weight of shape \(8, 3, 3, 3\)\)"),
+    (lambda: F.conv2d(_t(1, 4, 8, 8), _t(8, 2, 3, 3), groups=0), ValueError, r"conv2d: groups must be a positive int"),
+    (lambda: F.conv2d(_t(1, 4, 8, 8), _t(8, 2, 3, 3), groups=2.0), ValueError, r"conv2d: groups must be a positive int"),
+    (lambda: F.conv2d(_t(1, 4, 8, 8), _t(8, 2, 3, 3), groups=4), ValueError,
+     r"conv2d: input has 4 channels but weight of shape \(8, 2, 3, 3\) with groups=4 expects 8"),
+    (lambda: F.conv2d(_t(1, 6, 8, 8), _t(8, 2, 3, 3), groups=3), ValueError,
+     r"conv2d: weight of shape \(8, 2, 3, 3\) has 8 rows, not divisible by groups=3"),
+    (lambda: F.conv2d(_t(1, 3, 0, 8), _t(8, 3, 3, 3), padding=2), ValueError,
+     r"conv2d: input of shape \(1, 3, 0, 8\) has no pixels"),
     (lambda: F.conv2d(_t(1, 3, 8, 8), _t(8, 3, 3, 3), padding=-1), ValueError, r"conv2d: padding must be at least 0"),
     (lambda: F.conv2d(_t(1, 3, 8, 8), _t(8, 3, 3, 3), dilation=(1, 0)), ValueError,
      r"conv2d: dilation must be at least 1"),
@@ -280,6 +297,24 @@ def _t(*shape, dtype=np.float32):
 def test_bad_arguments_raise_clear_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_arguments_come_in_pytorchs_order_and_groups_are_pytorchs(rng):
+    """conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation) and
+    conv2d(input, weight, bias, stride, padding, dilation, groups), as in torch.nn.functional."""
+    x = mg.tensor(rng.standard_normal((1, 4, 5, 5)))
+    assert F.conv_transpose2d(x, mg.tensor(rng.standard_normal((4, 2, 3, 3))), None, 1, 0, 0, 2).shape == (1, 4, 7, 7)
+    assert F.conv2d(x, mg.tensor(rng.standard_normal((6, 2, 3, 3))), None, 1, 0, 1, 2).shape == (1, 6, 3, 3)
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["conv2d", "conv_transpose2d"])
+def test_an_empty_batch_goes_through_forward_and_backward(device, transposed):
+    x = mg.zeros(0, 2, 5, 5, device=device, requires_grad=True)
+    w = mg.ones(2, 3, 3, 3, device=device, requires_grad=True)
+    y = F.conv_transpose2d(x, w) if transposed else F.conv2d(x, mg.ones(3, 2, 3, 3, device=device, requires_grad=True))
+    assert y.shape == ((0, 3, 7, 7) if transposed else (0, 3, 3, 3))
+    y.sum().backward()
+    assert x.grad.shape == x.shape
 
 
 def test_mismatched_devices_raise(device):

@@ -50,7 +50,7 @@ import numpy as np
 from minigan import backend, kernels
 from minigan.function import Function
 from minigan.functional import reduction
-from minigan.functional.shape import GetItemGrad, as_tensor
+from minigan.functional.shape import GetItemGrad, as_tensor, concat, getitem, reshape
 from minigan.kernels.reference import conv_output_size
 
 
@@ -87,7 +87,7 @@ CHUNK_BYTES = 4 << 20
 
 def _batch_chunks(n, col_bytes):
     """Slices of the batch (0..n) such that the col of each holds at most ~CHUNK_BYTES."""
-    chunks = min(n, -(-col_bytes // CHUNK_BYTES))
+    chunks = max(1, min(n, -(-col_bytes // CHUNK_BYTES)))  # an empty batch is one empty chunk
     bounds = [n * k // chunks for k in range(chunks + 1)]
     return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
 
@@ -167,7 +167,8 @@ class Conv2dGradWeight(Function):
         for part in parts:
             part_col = col if col is not None else _im2col(x[part], self.kernel_hw, self.conv)
             # gy's rows (N Ho Wo, O): a chunk of images is a block of them
-            part_rows = _pixel_rows(gy[part]) if rows is None else rows.reshape(n, -1, o)[part].reshape(-1, o)
+            pixels = gy.shape[2] * gy.shape[3]  # named, not -1: an empty batch has no size to infer it from
+            part_rows = _pixel_rows(gy[part]) if rows is None else rows.reshape(n, pixels, o)[part].reshape(-1, o)
             term = part_rows.T @ part_col.reshape(-1, kh * kw * c)  # (O, kh kw C)
             del part_col, part_rows  # before the next chunk's
             if gw is None:
@@ -213,7 +214,7 @@ class ConvTranspose2d(Function):
         y = None
         for part in parts:
             m = part.stop - part.start
-            part_rows = _pixel_rows(x[part]) if rows is None else rows.reshape(n, -1, c)[part].reshape(-1, c)
+            part_rows = _pixel_rows(x[part]) if rows is None else rows.reshape(n, h * wd, c)[part].reshape(-1, c)
             col = part_rows @ w_rows  # (m H W, kh kw O)
             y_part = col2im(col.reshape(m, h, wd, kh, kw, o), hout, wout, *self.conv)
             del col, part_rows  # before the next chunk's
@@ -240,8 +241,9 @@ class ConvTranspose2d(Function):
         return gx, gw, gb
 
 
-def int_pair(value, op, name, minimum):
-    """``value`` (an int or a pair of ints) as a pair, each at least ``minimum``."""
+def int_pair(value, op, name, minimum, shapes=""):
+    """``value`` (an int or a pair of ints) as a pair, each at least ``minimum``; ``shapes`` (e.g. "for
+    input of shape (...)") ends the error message."""
     def is_int(v):
         return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
@@ -250,33 +252,54 @@ def int_pair(value, op, name, minimum):
     elif isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
         pair = (int(value[0]), int(value[1]))
     else:
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}{shapes and ' ' + shapes}")
     if min(pair) < minimum:
-        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}{shapes and ' ' + shapes}")
     return pair
 
 
-def _geometry(op, stride, padding, dilation):
+def positive_int(value, op, name):
+    """``value`` as an int >= 1 (a float or a bool is refused, as PyTorch refuses them)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _geometry(op, stride, padding, dilation, shapes):
     """(sh, sw, ph, pw, dh, dw), validated: the argument order of the im2col/col2im kernels."""
-    return (int_pair(stride, op, "stride", 1) + int_pair(padding, op, "padding", 0)
-            + int_pair(dilation, op, "dilation", 1))
+    return (int_pair(stride, op, "stride", 1, shapes) + int_pair(padding, op, "padding", 0, shapes)
+            + int_pair(dilation, op, "dilation", 1, shapes))
 
 
-def _operands(op, x, weight, bias, in_axis):
-    """Check x, weight and bias against each other; ``in_axis`` is the weight axis matching x's channels."""
+def _shapes(x, weight):
+    return f"(input of shape {tuple(x.shape)}, weight of shape {tuple(weight.shape)})"
+
+
+def _operands(op, x, weight, bias, groups, transposed):
+    """Check x, weight and bias against each other and ``groups``. The weight is (O, C / groups, kh, kw)
+    for a convolution and (C, O / groups, kh, kw) for a transposed one."""
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
-    layout = "(in_channels, out_channels, kh, kw)" if in_axis == 0 else "(out_channels, in_channels, kh, kw)"
+    groups = positive_int(groups, op, "groups")
+    layout = "(in_channels, out_channels / groups, kh, kw)" if transposed else \
+        "(out_channels, in_channels / groups, kh, kw)"
     if x.ndim != 4:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(x.shape)}")
     if weight.ndim != 4:
         raise ValueError(f"{op}: weight must be 4-D {layout}, got shape {tuple(weight.shape)}")
     if min(weight.shape) < 1:
         raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} is empty")
-    if x.shape[1] != weight.shape[in_axis]:
-        raise ValueError(f"{op}: input has {x.shape[1]} channels but weight of shape {tuple(weight.shape)} "
-                         f"expects {weight.shape[in_axis]}")
-    out_channels = weight.shape[1 - in_axis]
+    if min(x.shape[2:]) < 1:
+        raise ValueError(f"{op}: input of shape {tuple(x.shape)} has no pixels")
+    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    if x.shape[1] != expected:
+        grouped = f" with groups={groups}" if groups != 1 else ""
+        raise ValueError(f"{op}: input has {x.shape[1]} channels but weight of shape {tuple(weight.shape)}"
+                         f"{grouped} expects {expected}")
+    if weight.shape[0] % groups:
+        raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} has {weight.shape[0]} rows, not divisible "
+                         f"by groups={groups}")
+    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise ValueError(f"{op}: bias of shape {tuple(bias.shape)} does not fit weight of shape "
                          f"{tuple(weight.shape)} (expects ({out_channels},))")
@@ -291,51 +314,74 @@ def _operands(op, x, weight, bias, in_axis):
         if t.device != x.device:
             raise ValueError(f"{op}: {name} is on {t.device} (shape {tuple(t.shape)}) but input is on "
                              f"{x.device} (shape {tuple(x.shape)})")
-    return x, weight, bias
+    return x, weight, bias, groups
 
 
 def _apply(function, x, weight, bias):
     return function.apply(x, weight) if bias is None else function.apply(x, weight, bias)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
-    """2-D cross-correlation as ``torch.nn.functional.conv2d`` (groups=1, zero padding).
+def _grouped(single, x, weight, bias, groups):
+    """``single(x, weight, bias)`` once per group: channel slice g of x with weight rows g (axis 0 in
+    both layouts) and the bias entries of group g's outputs, the outputs joined along the channels."""
+    if groups == 1:
+        return single(x, weight, bias)
+    g_in, g_w = x.shape[1] // groups, weight.shape[0] // groups
+    outs = []
+    for g in range(groups):
+        part = single(getitem(x, (slice(None), slice(g * g_in, (g + 1) * g_in))),
+                      getitem(weight, slice(g * g_w, (g + 1) * g_w)), None)
+        outs.append(part)
+    g_out = outs[0].shape[1]
+    y = concat(outs, axis=1)
+    return y if bias is None else y + reshape(bias, (1, groups * g_out, 1, 1))
 
-    y[n, o, i, j] = b[o] + sum_{c, u, v} W[o, c, u, v] xpad[n, c, i s + u d, j s + v d].
-    x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, Ho, Wo); stride, padding and dilation
-    are ints or (h, w) pairs.
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation as ``torch.nn.functional.conv2d`` (zero padding), with its argument order.
+
+    y[n, o, i, j] = b[o] + sum_{c, u, v} W[o, c, u, v] xpad[n, g C/groups + c, i s + u d, j s + v d],
+    g = o // (O / groups) being o's group. x (N, C, H, W), weight (O, C / groups, kh, kw), bias (O,)
+    -> (N, O, Ho, Wo); stride, padding and dilation are ints or (h, w) pairs. A grouped convolution
+    runs one convolution per group.
     """
-    x, weight, bias = _operands("conv2d", x, weight, bias, in_axis=1)
-    conv = _geometry("conv2d", stride, padding, dilation)
+    op = "conv2d"
+    x, weight, bias, groups = _operands(op, x, weight, bias, groups, transposed=False)
+    conv = _geometry(op, stride, padding, dilation, _shapes(x, weight))
     out = [conv_output_size(x.shape[2 + a], weight.shape[2 + a], conv[a], conv[2 + a], conv[4 + a]) for a in (0, 1)]
     if min(out) < 1:
-        raise ValueError(f"conv2d: output size would be {out[0]}x{out[1]} for input of shape {tuple(x.shape)} "
+        raise ValueError(f"{op}: output size would be {out[0]}x{out[1]} for input of shape {tuple(x.shape)} "
                          f"and weight of shape {tuple(weight.shape)} with stride {conv[0:2]}, padding "
                          f"{conv[2:4]}, dilation {conv[4:6]}: the input is smaller than the kernel")
-    return _apply(Conv2d(conv), x, weight, bias)
+    return _grouped(lambda x_, w, b: _apply(Conv2d(conv), x_, w, b), x, weight, bias, groups)
 
 
-def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
-    """Transposed convolution as ``torch.nn.functional.conv_transpose2d`` (groups=1).
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed convolution as ``torch.nn.functional.conv_transpose2d``, with its argument order.
 
-    The adjoint of conv2d with the same weight: x (N, C, H, W), weight (C, O, kh, kw), bias (O,) ->
-    (N, O, Hout, Wout) with Hout = (H - 1) s - 2p + d (kh - 1) + output_padding + 1. output_padding
+    The adjoint of conv2d with the same weight: x (N, C, H, W), weight (C, O / groups, kh, kw), bias (O,)
+    -> (N, O, Hout, Wout) with Hout = (H - 1) s - 2p + d (kh - 1) + output_padding + 1. output_padding
     (extra rows and columns at the bottom and right) must be smaller than the stride or the dilation.
     """
     op = "conv_transpose2d"
-    x, weight, bias = _operands(op, x, weight, bias, in_axis=0)
-    conv = _geometry(op, stride, padding, dilation)
-    extra = int_pair(output_padding, op, "output_padding", 0)
+    x, weight, bias, groups = _operands(op, x, weight, bias, groups, transposed=True)
+    shapes = _shapes(x, weight)
+    conv = _geometry(op, stride, padding, dilation, shapes)
+    extra = int_pair(output_padding, op, "output_padding", 0, shapes)
     for a, axis in enumerate(("height", "width")):
         if extra[a] >= max(conv[a], conv[4 + a]):
             raise ValueError(f"{op}: output_padding {extra[a]} along the {axis} must be smaller than the "
-                             f"stride ({conv[a]}) or the dilation ({conv[4 + a]})")
+                             f"stride ({conv[a]}) or the dilation ({conv[4 + a]}) {shapes}")
     out = [(x.shape[2 + a] - 1) * conv[a] - 2 * conv[2 + a] + conv[4 + a] * (weight.shape[2 + a] - 1) + extra[a] + 1
            for a in (0, 1)]
     if min(out) < 1:
         raise ValueError(f"{op}: output size would be {out[0]}x{out[1]} for input of shape {tuple(x.shape)} "
                          f"and weight of shape {tuple(weight.shape)} with stride {conv[0:2]}, padding "
                          f"{conv[2:4]}, output_padding {extra}, dilation {conv[4:6]}: the padding is too large")
+    return _grouped(lambda x_, w, b: _transposed(x_, w, b, conv, extra), x, weight, bias, groups)
+
+
+def _transposed(x, weight, bias, conv, extra):
     # With a dilation larger than the stride, output_padding may reach the stride. Then the last
     # output rows also come from input rows past the end: append extra // s rows of zeros to x, and
     # what is left of output_padding is below the stride, which ConvTranspose2d needs (see its doc).

@@ -114,7 +114,9 @@ def pixel_shuffle(x, upscale_factor):
     if isinstance(upscale_factor, (tuple, list)):
         raise TypeError(f"{op}: upscale_factor must be an int, got {upscale_factor!r}")
     r = int_pair(upscale_factor, op, "upscale_factor", 1)[0]
-    if x.ndim < 3 or x.shape[-3] % (r * r):
+    if x.ndim < 3:
+        raise ValueError(f"{op}: input of shape {tuple(x.shape)} must have at least 3 dimensions (*, C, H, W)")
+    if x.shape[-3] % (r * r):
         raise ValueError(f"{op}: input of shape {tuple(x.shape)} must be (*, C * {r * r}, H, W) for "
                          f"upscale_factor {r}: its channels must be divisible by {r * r}")
     lead, (cr, h, w) = x.shape[:-3], x.shape[-3:]

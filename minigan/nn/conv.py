@@ -3,12 +3,12 @@
 Weights: Conv2d (out_channels, in_channels / groups, kh, kw); ConvTranspose2d (in_channels,
 out_channels / groups, kh, kw). Both are initialised as PyTorch does, ``kaiming_uniform_(a=sqrt(5))``
 and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's fan_in = weight.shape[1] * kh * kw.
-Grouped convolutions run one convolution per group on slices of the channels and weights.
+Grouped convolutions are the functional ops' ``groups``: one convolution per group on slices of the
+channels and weights.
 """
 import math
 
-from minigan.functional.conv import conv2d, conv_transpose2d, int_pair
-from minigan.functional.shape import concat, getitem
+from minigan.functional.conv import conv2d, conv_transpose2d, int_pair, positive_int
 from minigan.nn import init
 from minigan.nn.module import Module, new_parameter
 
@@ -24,7 +24,8 @@ class _Conv(Module):
         layer = type(self).__name__
         if padding_mode != "zeros":
             raise ValueError(f"{layer}: only padding_mode='zeros' is supported, got {padding_mode!r}")
-        if groups < 1 or in_channels % groups or out_channels % groups:
+        groups = positive_int(groups, layer, "groups")
+        if in_channels % groups or out_channels % groups:
             raise ValueError(f"{layer}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
                              f"both be divisible by groups ({groups})")
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
@@ -48,20 +49,6 @@ class _Conv(Module):
             fan_in = init.calculate_fan_in_and_fan_out(self.weight)[0]
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
-
-    def _grouped(self, conv, x):
-        """Apply ``conv(x, weight, bias)`` per group: channel slice g of x with weight rows of group g
-        (rows are axis 0 of both layouts) and the bias entries of group g's outputs."""
-        if self.groups == 1:
-            return conv(x, self.weight, self.bias)
-        groups = self.groups
-        g_in, g_w, g_out = x.shape[1] // groups, self.weight.shape[0] // groups, self.out_channels // groups
-        outs = []
-        for g in range(self.groups):
-            bias = None if self.bias is None else getitem(self.bias, slice(g * g_out, (g + 1) * g_out))
-            outs.append(conv(getitem(x, (slice(None), slice(g * g_in, (g + 1) * g_in))),
-                             getitem(self.weight, slice(g * g_w, (g + 1) * g_w)), bias))
-        return concat(outs, axis=1)
 
     def _check_channels(self, x):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
@@ -93,7 +80,7 @@ class Conv2d(_Conv):
 
     def forward(self, x):
         self._check_channels(x)
-        return self._grouped(lambda x_, w, b: conv2d(x_, w, b, self.stride, self.padding, self.dilation), x)
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_Conv):
@@ -108,5 +95,5 @@ class ConvTranspose2d(_Conv):
 
     def forward(self, x):
         self._check_channels(x)
-        return self._grouped(lambda x_, w, b: conv_transpose2d(
-            x_, w, b, self.stride, self.padding, self.output_padding, self.dilation), x)
+        return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                self.groups, self.dilation)
