@@ -35,6 +35,7 @@ from benchmarks import machine, timing
 
 
 DEFAULT = "joint, forward_joint (default)"
+REFERENCE = "default, NumPy reference kernels"
 
 
 class ConcatAtInput(nn.Module):
@@ -65,9 +66,6 @@ def trainers(batch, device="cpu", g_terms=False):
             trainer.D = ConcatAtInput(trainer.D)
         made[name] = trainer
     return made
-
-
-REFERENCE = "default, NumPy reference kernels"
 
 
 def step(trainer):

@@ -327,14 +327,9 @@ def _grouped(single, x, weight, bias, groups):
     if groups == 1:
         return single(x, weight, bias)
     g_in, g_w = x.shape[1] // groups, weight.shape[0] // groups
-    outs = []
-    for g in range(groups):
-        part = single(getitem(x, (slice(None), slice(g * g_in, (g + 1) * g_in))),
-                      getitem(weight, slice(g * g_w, (g + 1) * g_w)), None)
-        outs.append(part)
-    g_out = outs[0].shape[1]
-    y = concat(outs, axis=1)
-    return y if bias is None else y + reshape(bias, (1, groups * g_out, 1, 1))
+    y = concat([single(getitem(x, (slice(None), slice(g * g_in, (g + 1) * g_in))),
+                       getitem(weight, slice(g * g_w, (g + 1) * g_w)), None) for g in range(groups)], axis=1)
+    return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

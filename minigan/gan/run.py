@@ -274,9 +274,9 @@ def resume(run_dir, progress=True, announce=None, **flags):
     changes = {k: v for k, v in flags.items() if v is not None}
     if "loss" in changes:
         changes["loss"] = canonical_loss(changes["loss"])
-    for key in ("dataset", "data_dir"):
-        if key in changes:  # compared as recorded: a relative folder given again is the same folder
-            changes[key] = _recorded_paths(changes.get("dataset"), changes.get("data_dir"))[key]
+    # Compared as recorded: a relative folder given again is the same folder.
+    recorded = _recorded_paths(changes.get("dataset"), changes.get("data_dir"))
+    changes.update({key: recorded[key] for key in ("dataset", "data_dir") if key in changes})
     for key, value in changes.items():
         old = getattr(cfg, key, None)
         same = list(value) == list(old) if isinstance(value, (list, tuple)) and old is not None else value == old
