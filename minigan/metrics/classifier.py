@@ -14,7 +14,7 @@ It gives four numbers for a batch of generated digits (``mnist_metrics``):
   real-versus-real floor: the same distance between two disjoint halves of the real digits, averaged
   over ten random splits. That floor uses 2,500 digits a side, so it carries more sampling noise and
   upward bias than a score of 5,000 samples against the 5,000 real digits: for Gaussian features with
-  the real ones' statistics, independent sets give about 2.2 at 2,500 a side and 1.2 at 5,000, so a
+  the real ones' statistics, independent sets give about 2.4 at 2,500 a side and 1.1 at 5,000 (20 draws each), so a
   perfect generator would score about half the floor. The reference digits are the ones the GAN trains
   on, so a generator that copied them would score 0; the metric does not detect memorisation;
 - the confident share: the share of samples whose most likely class the classifier gives a probability
