@@ -412,12 +412,18 @@ def test_n_critic_takes_that_many_discriminator_steps_per_generator_step():
     meta = {"name": "points", "kind": "points", "shape": (2,), "num_classes": None}
     cfg = TrainConfig(model="toy", dataset="points", iters=2, batch_size=4, n_critic=3).resolved()
     trainer = run.build(cfg, Dataset(points, None, meta))
-    steps = {"d": 0, "g": 0}
+    steps = {"d": 0, "g": 0, "z": 0}
     for name, opt in (("d", trainer.opt_d), ("g", trainer.opt_g)):
         def counted(original=opt.step, name=name):
             steps[name] += 1
             original()
         opt.step = counted
+
+    def noise(n, original=trainer.noise):
+        steps["z"] += 1
+        return original(n)
+    trainer.noise = noise
     trainer.train()
-    assert steps == {"d": 6, "g": 2}
+    # a fresh z for each D step and for the G step, as in the WGAN papers' Algorithm 1
+    assert steps == {"d": 6, "g": 2, "z": 8}
     assert trainer.loader.state_dict()["position"] == 6 * 4  # one fresh real batch per critic step

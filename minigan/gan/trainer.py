@@ -5,8 +5,9 @@ Read ``Trainer.train`` top to bottom; each iteration is
 1. ``n_critic`` discriminator steps, each on a real batch x and a fake batch G(z) detached from G's
    graph: D learns to tell them apart (minimise ``loss.d_loss(D(x), D(G(z)))`` plus any penalty);
    D sees the two as separate batches or as one joint batch (``d_batch``; ``discriminate_pair``);
-2. one generator step on the same fake batch, now through G's graph: G learns to fool the D it just
-   faced (minimise ``loss.g_loss(D(G(z)))``, plus ``feature_matching`` times the distance between the
+2. one generator step, through G's graph, on the last D step's fake batch (one D step, as in
+   pytorch/examples' DCGAN) or on a fresh one (``n_critic`` > 1, as in Algorithm 1 of the WGAN and
+   WGAN-GP papers): G learns to fool the D it just faced (minimise ``loss.g_loss(D(G(z)))``, plus ``feature_matching`` times the distance between the
    mean features D finds in the real and the fake batch, and ``mmd`` times the maximum mean
    discrepancy between those features, when those weights are set);
 3. bookkeeping: the EMA of G's weights, then the callbacks (samples, progress, logs, checkpoints).
@@ -230,8 +231,12 @@ class Trainer:
                 self.opt_d.step()
                 loss.after_d_step(D)
 
-            # 2. Generator: the last fake batch again, through G's graph, against the updated D.
-            #    D's weights are frozen meanwhile: only G's gradients are needed, so none are computed for D.
+            # 2. Generator: a fake batch through G's graph, against the updated D. After one D step it is
+            #    that step's batch again (one forward of G saved); after several (the WGANs) a fresh one,
+            #    as the papers' Algorithm 1 draws it. D's weights are frozen meanwhile: only G's gradients
+            #    are needed, so none are computed for D.
+            if cfg.n_critic > 1:
+                fake = self.generate(self.noise(real.shape[0]), labels)
             with frozen(D):
                 fake_in = self.instance_noise(fake, it)
                 if cfg.feature_matching or cfg.mmd:
