@@ -202,7 +202,7 @@ def bad_cases(tmp_path, toy_run):
         "no usable files": (["train", "--dataset", empty], "holds no images"),
         "mixed sizes": (["train", "--dataset", mixed, "--model", "mlp"], "images differ in size"),
         "batch too large": (["train", "--dataset", few, "--model", "mlp", "--batch-size", "8"],
-                            "larger than the data set (4 samples)"),
+                            "--batch-size 8 is larger than the data set (4 samples); use --batch-size 4 or less"),
         "iters 0": (["train", "--iters", "0"], "--iters must be at least 1"),
         "resume as another model": (["train", "--resume", toy_run, "--model", "mlp"],
                                     "trained with model='toy'; --resume cannot change it"),

@@ -153,6 +153,10 @@ def build(cfg, dataset, callbacks=()):
         raise RunError(str(exc)) from None
     if device != "cpu":
         G, D = G.to(device), D.to(device)
+    n = len(dataset.data)
+    if cfg.batch_size > n:  # the loader would say so too, in its own (API) words
+        raise RunError(f"--batch-size {cfg.batch_size} is larger than the data set ({n} samples); use "
+                       f"--batch-size {n} or less")
     try:
         loader = DataLoader(dataset.data, dataset.labels, batch_size=cfg.batch_size, seed=cfg.seed)
         return Trainer(cfg, G, D, loader, callbacks)
