@@ -48,11 +48,11 @@ def naive_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation):
 
 
 @st.composite
-def conv_case(draw, transposed=False, tiny=False):
+def conv_case(draw, transposed=False, tiny=False, strings=True):
     """Shapes and geometry of a conv2d (or conv_transpose2d) whose output is at least 1x1.
 
     ``tiny`` keeps every tensor to a few dozen elements for the numerical gradient checks, which cost
-    two forward passes per input element.
+    two forward passes per input element. ``strings`` lets a conv2d's padding be "valid" or "same".
     """
     top = 2 if tiny else 3
     n, c, o = draw(st.integers(1, 2)), draw(st.integers(1, top)), draw(st.integers(1, top))
@@ -70,13 +70,18 @@ def conv_case(draw, transposed=False, tiny=False):
         shapes = ((n, c * g) + hw, (c * g, o) + k)
     else:
         op = None
-        low = [max(1, d[a] * (k[a] - 1) + 1 - 2 * p[a]) for a in (0, 1)]
+        # PyTorch's padding strings; "same" only without a stride
+        if strings:
+            p = draw(st.sampled_from([p, "valid"] + (["same"] if s == (1, 1) else [])))
+        pad = (0, 0) if p == "valid" else p
+        low = [1, 1] if p == "same" else [max(1, d[a] * (k[a] - 1) + 1 - 2 * pad[a]) for a in (0, 1)]
         hw = tuple(draw(st.integers(low[a], low[a] + extra)) for a in (0, 1))
         shapes = ((n, c * g) + hw, (o * g, c) + k)
     bias = draw(st.booleans())
     # the input as a previous convolution hands it over (channels-last), or C-contiguous
     return dict(shapes=shapes, bias=bias, stride=s, padding=p, dilation=d, output_padding=op, groups=g,
-                channels_last=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 16)))
+                channels_last=draw(st.booleans()), unbatched=n == 1 and draw(st.booleans()),
+                seed=draw(st.integers(0, 2 ** 16)))
 
 
 def _arrays(case):
@@ -87,19 +92,42 @@ def _arrays(case):
 
 
 def _op(case):
-    """The minigan call for ``case``, as a function of (x, w[, b])."""
+    """The minigan call for ``case``, as a function of (x, w[, b]); an unbatched case passes x's one
+    sample as (C, H, W) and puts the batch axis back on the output."""
     s, p, d, op, g = case["stride"], case["padding"], case["dilation"], case["output_padding"], case["groups"]
     lay_out = channels_last if case["channels_last"] else (lambda x: x)
     if op is None:
-        return lambda x, w, b=None: F.conv2d(lay_out(x), w, b, stride=s, padding=p, dilation=d, groups=g)
-    return lambda x, w, b=None: F.conv_transpose2d(lay_out(x), w, b, stride=s, padding=p, output_padding=op,
-                                                   groups=g, dilation=d)
+        def call(x, w, b=None):
+            return F.conv2d(x, w, b, stride=s, padding=p, dilation=d, groups=g)
+    else:
+        def call(x, w, b=None):
+            return F.conv_transpose2d(x, w, b, stride=s, padding=p, output_padding=op, groups=g, dilation=d)
+    if not case["unbatched"]:
+        return lambda x, w, b=None: call(lay_out(x), w, b)
+
+    def unbatched(x, w, b=None):
+        y = call(lay_out(x)[0], w, b)
+        assert y.ndim == 3
+        return F.reshape(y, (1,) + tuple(y.shape))
+    return unbatched
+
+
+def _explicit_padding(case, x, w):
+    """x padded with the zeros a padding string stands for, for the loops: "same" puts d (k - 1) in
+    all on each axis, half before and the odd one after (PyTorch's split)."""
+    if case["padding"] != "same":
+        return x, (0, 0) if case["padding"] == "valid" else case["padding"]
+    total = [case["dilation"][a] * (w.shape[2 + a] - 1) for a in (0, 1)]
+    widths = [(0, 0), (0, 0)] + [(t // 2, t - t // 2) for t in total]
+    return np.pad(x, widths), (0, 0)
 
 
 def _reference(case, x, w, b=None):
     """The loops above, group by group: channel block k of x meets weight rows k (axis 0 of both
     layouts) and makes output block k."""
     s, p, d, op, g = case["stride"], case["padding"], case["dilation"], case["output_padding"], case["groups"]
+    if op is None:
+        x, p = _explicit_padding(case, x, w)
     xs, ws = np.split(x, g, axis=1), np.split(w, g, axis=0)
     if op is None:
         y = np.concatenate([naive_conv2d(xk, wk, None, s, p, d) for xk, wk in zip(xs, ws)], axis=1)
@@ -134,7 +162,7 @@ def test_second_order_gradients(device, transposed, data):
     check_double_grad(_op(case), _arrays(case), device)
 
 
-@given(case=conv_case())
+@given(case=conv_case(strings=False))
 def test_conv_transpose2d_is_the_adjoint_of_conv2d(device, case):
     """<conv2d(x, W), y> == <x, conv_transpose2d(y, W)> with the output_padding that restores x's size."""
     x, w = _arrays(case)[:2]
@@ -259,7 +287,16 @@ def _t(*shape, dtype=np.float32):
      r"conv2d: input has 3 channels but weight of shape \(8, 4, 3, 3\) expects 4"),
     (lambda: F.conv_transpose2d(_t(1, 3, 8, 8), _t(4, 8, 3, 3)), ValueError,
      r"conv_transpose2d: input has 3 channels but weight of shape \(4, 8, 3, 3\) expects 4"),
-    (lambda: F.conv2d(_t(3, 8, 8), _t(8, 3, 3, 3)), ValueError, r"conv2d: input must be 4-D .* \(3, 8, 8\)"),
+    (lambda: F.conv2d(_t(8, 8), _t(8, 3, 3, 3)), ValueError,
+     r"conv2d: input must be 3-D \(C, H, W\) or 4-D \(N, C, H, W\), got shape \(8, 8\)"),
+    (lambda: F.conv_transpose2d(_t(1, 1, 3, 8, 8), _t(3, 8, 3, 3)), ValueError,
+     r"conv_transpose2d: input must be 3-D \(C, H, W\) or 4-D"),
+    (lambda: F.conv2d(_t(1, 3, 8, 8), _t(8, 3, 3, 3), padding="full"), ValueError,
+     r"conv2d: padding must be an int, a pair of ints, 'valid' or 'same', got 'full'"),
+    (lambda: F.conv2d(_t(1, 3, 8, 8), _t(8, 3, 3, 3), stride=2, padding="same"), ValueError,
+     r"conv2d: padding='same' needs stride 1, got stride 2"),
+    (lambda: F.conv_transpose2d(_t(1, 3, 8, 8), _t(3, 8, 3, 3), padding="same"), TypeError,
+     r"conv_transpose2d: padding must be an int or a pair of ints, got 'same'"),
     (lambda: F.conv2d(_t(1, 3, 8, 8), _t(8, 3, 3)), ValueError, r"conv2d: weight must be 4-D .* \(8, 3, 3\)"),
     (lambda: F.conv2d(_t(1, 3, 8, 8), _t(8, 3, 3, 3), stride=0), ValueError,
      r"conv2d: stride must be at least 1, got 0 \(input of shape \(1, 3, 8, 8\), weight of shape \(8, 3, 3, 3\)\)"),

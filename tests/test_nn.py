@@ -29,6 +29,7 @@ def every_layer(m):
     return [
         m.Linear(5, 3), m.Linear(5, 3, bias=False),
         m.Conv2d(4, 6, 3), m.Conv2d(4, 6, (3, 2), stride=2, padding=(1, 0), dilation=2, groups=2, bias=False),
+        m.Conv2d(4, 6, 2, padding="same", dilation=(1, 2)), m.Conv2d(4, 6, 3, padding="valid"),
         m.ConvTranspose2d(4, 6, 4, 2, 1), m.ConvTranspose2d(4, 6, 3, stride=2, output_padding=1, groups=2, bias=False),
         m.BatchNorm1d(7), m.BatchNorm2d(7, eps=1e-3, momentum=None), m.BatchNorm2d(7, affine=False),
         m.BatchNorm1d(7, track_running_stats=False), m.BatchNorm2d(7, bias=False),
@@ -248,9 +249,20 @@ def test_layers_are_differentiable_in_float64(rng):
     np.testing.assert_allclose(conv(grouped_x).numpy(), full.numpy(), rtol=1e-12, atol=1e-12)
 
 
+def test_conv_layers_take_unbatched_inputs_and_same_padding(rng):
+    x = mg.tensor(rng.standard_normal((3, 5, 6)).astype(np.float32))
+    same = nn.Conv2d(3, 4, 2, padding="same")
+    assert same(x).shape == (4, 5, 6)
+    np.testing.assert_allclose(same(x).numpy(), same(x.reshape(1, 3, 5, 6)).numpy()[0], rtol=1e-6)
+    assert nn.ConvTranspose2d(3, 2, 4, 2, 1)(x).shape == (2, 10, 12)
+
+
 def test_layer_input_errors(rng):
-    with pytest.raises(ValueError, match=r"Conv2d: expected input \(N, 3, H, W\), got shape \(2, 4, 5, 5\)"):
+    with pytest.raises(ValueError, match=r"Conv2d: expected input \(N, 3, H, W\) or unbatched \(3, H, W\), got "
+                                         r"shape \(2, 4, 5, 5\)"):
         nn.Conv2d(3, 2, 3)(mg.zeros(2, 4, 5, 5))
+    with pytest.raises(ValueError, match=r"Conv2d: padding='same' needs stride 1, got stride 2"):
+        nn.Conv2d(3, 4, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match=r"BatchNorm2d: expected input \(N, C, H, W\), got shape \(4, 3\)"):
         nn.BatchNorm2d(3)(mg.zeros(4, 3))
     with pytest.raises(ValueError, match="divisible by groups"):

@@ -283,8 +283,6 @@ def _operands(op, x, weight, bias, groups, transposed):
     groups = positive_int(groups, op, "groups")
     layout = "(in_channels, out_channels / groups, kh, kw)" if transposed else \
         "(out_channels, in_channels / groups, kh, kw)"
-    if x.ndim != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(x.shape)}")
     if weight.ndim != 4:
         raise ValueError(f"{op}: weight must be 4-D {layout}, got shape {tuple(weight.shape)}")
     if min(weight.shape) < 1:
@@ -336,12 +334,20 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation as ``torch.nn.functional.conv2d`` (zero padding), with its argument order.
 
     y[n, o, i, j] = b[o] + sum_{c, u, v} W[o, c, u, v] xpad[n, g C/groups + c, i s + u d, j s + v d],
-    g = o // (O / groups) being o's group. x (N, C, H, W), weight (O, C / groups, kh, kw), bias (O,)
-    -> (N, O, Ho, Wo); stride, padding and dilation are ints or (h, w) pairs. A grouped convolution
-    runs one convolution per group.
+    g = o // (O / groups) being o's group. x (N, C, H, W), or (C, H, W) for one unbatched sample,
+    weight (O, C / groups, kh, kw), bias (O,) -> (N, O, Ho, Wo) (or (O, Ho, Wo)); stride, padding and
+    dilation are ints or (h, w) pairs. ``padding`` may also be PyTorch's strings: ``"valid"`` (no
+    padding) or ``"same"`` (stride 1 only; Ho, Wo = H, W: d (k - 1) zeros in all, half before and the
+    odd one, if any, after). A grouped convolution runs one convolution per group.
     """
     op = "conv2d"
+    unbatched = _unbatched(op, x)
+    if unbatched is not None:
+        y = conv2d(unbatched, weight, bias, stride, padding, dilation, groups)
+        return reshape(y, tuple(y.shape[1:]))
     x, weight, bias, groups = _operands(op, x, weight, bias, groups, transposed=False)
+    if isinstance(padding, str):
+        x, padding = _string_padding(op, x, weight, padding, stride, dilation)
     conv = _geometry(op, stride, padding, dilation, _shapes(x, weight))
     out = [conv_output_size(x.shape[2 + a], weight.shape[2 + a], conv[a], conv[2 + a], conv[4 + a]) for a in (0, 1)]
     if min(out) < 1:
@@ -351,14 +357,62 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _grouped(lambda x_, w, b: _apply(Conv2d(conv), x_, w, b), x, weight, bias, groups)
 
 
+PADDING_STRINGS = ("valid", "same")
+
+
+def check_padding_string(padding, stride, op):
+    """Refuse a padding string other than PyTorch's two, and "same" with a stride (whose output size
+    could not be the input's)."""
+    if padding not in PADDING_STRINGS:
+        raise ValueError(f"{op}: padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}")
+    if padding == "same" and int_pair(stride, op, "stride", 1) != (1, 1):
+        raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride!r}")
+
+
+def _string_padding(op, x, weight, padding, stride, dilation):
+    """(x, symmetric padding) for ``padding`` "valid" or "same". For "same" each axis needs
+    d (k - 1) zeros in all; the im2col kernels pad both sides alike, so when that is odd the odd zero
+    goes after the input as an explicit row or column (where PyTorch puts it too)."""
+    check_padding_string(padding, stride, op)
+    if padding == "valid":
+        return x, 0
+    d = int_pair(dilation, op, "dilation", 1, _shapes(x, weight))
+    total = [d[a] * (weight.shape[2 + a] - 1) for a in (0, 1)]
+    return _zeros_after(x, total[0] % 2, total[1] % 2), (total[0] // 2, total[1] // 2)
+
+
+def _unbatched(op, x):
+    """An unbatched (C, H, W) input as a batch of one, or None for a batched one (PyTorch takes both)."""
+    x = as_tensor(x)
+    if x.ndim == 3:
+        return reshape(x, (1,) + tuple(x.shape))
+    if x.ndim != 4:
+        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {tuple(x.shape)}")
+    return None
+
+
+def _zeros_after(x, rows, cols):
+    """x (N, C, H, W) with ``rows`` rows of zeros appended below and ``cols`` columns on the right;
+    the adjoint of cropping them off, so differentiable to any order."""
+    if (rows, cols) == (0, 0):
+        return x
+    n, c, h, w = x.shape
+    return GetItemGrad((slice(None), slice(None), slice(0, h), slice(0, w)), (n, c, h + rows, w + cols)).apply(x)
+
+
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed convolution as ``torch.nn.functional.conv_transpose2d``, with its argument order.
 
     The adjoint of conv2d with the same weight: x (N, C, H, W), weight (C, O / groups, kh, kw), bias (O,)
     -> (N, O, Hout, Wout) with Hout = (H - 1) s - 2p + d (kh - 1) + output_padding + 1. output_padding
     (extra rows and columns at the bottom and right) must be smaller than the stride or the dilation.
+    An unbatched (C, H, W) input gives an (O, Hout, Wout) output.
     """
     op = "conv_transpose2d"
+    unbatched = _unbatched(op, x)
+    if unbatched is not None:
+        y = conv_transpose2d(unbatched, weight, bias, stride, padding, output_padding, groups, dilation)
+        return reshape(y, tuple(y.shape[1:]))
     x, weight, bias, groups = _operands(op, x, weight, bias, groups, transposed=True)
     shapes = _shapes(x, weight)
     conv = _geometry(op, stride, padding, dilation, shapes)
@@ -380,10 +434,6 @@ def _transposed(x, weight, bias, conv, extra):
     # With a dilation larger than the stride, output_padding may reach the stride. Then the last
     # output rows also come from input rows past the end: append extra // s rows of zeros to x, and
     # what is left of output_padding is below the stride, which ConvTranspose2d needs (see its doc).
-    rows = (extra[0] // conv[0], extra[1] // conv[1])
-    if rows != (0, 0):
-        n, c, h, w = x.shape
-        x = GetItemGrad((slice(None), slice(None), slice(0, h), slice(0, w)),
-                        (n, c, h + rows[0], w + rows[1])).apply(x)
-        extra = (extra[0] % conv[0], extra[1] % conv[1])
+    x = _zeros_after(x, extra[0] // conv[0], extra[1] // conv[1])
+    extra = (extra[0] % conv[0], extra[1] % conv[1])
     return _apply(ConvTranspose2d(conv, extra), x, weight, bias)

@@ -8,7 +8,7 @@ channels and weights.
 """
 import math
 
-from minigan.functional.conv import conv2d, conv_transpose2d, int_pair, positive_int
+from minigan.functional.conv import check_padding_string, conv2d, conv_transpose2d, int_pair, positive_int
 from minigan.nn import init
 from minigan.nn.module import Module, new_parameter
 
@@ -31,7 +31,11 @@ class _Conv(Module):
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
         self.kernel_size = int_pair(kernel_size, layer, "kernel_size", 1)
         self.stride = int_pair(stride, layer, "stride", 1)
-        self.padding = int_pair(padding, layer, "padding", 0)
+        if isinstance(padding, str) and not self.transposed:
+            check_padding_string(padding, stride, layer)  # kept as the string, as PyTorch keeps it
+            self.padding = padding
+        else:
+            self.padding = int_pair(padding, layer, "padding", 0)
         self.dilation = int_pair(dilation, layer, "dilation", 1)
         self.output_padding = int_pair(output_padding, layer, "output_padding", 0)
         self.padding_mode = padding_mode
@@ -51,9 +55,9 @@ class _Conv(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def _check_channels(self, x):
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"{type(self).__name__}: expected input (N, {self.in_channels}, H, W), got shape "
-                             f"{tuple(x.shape)}")
+        if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
+            raise ValueError(f"{type(self).__name__}: expected input (N, {self.in_channels}, H, W) or unbatched "
+                             f"({self.in_channels}, H, W), got shape {tuple(x.shape)}")
 
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -71,7 +75,8 @@ class _Conv(Module):
 
 
 class Conv2d(_Conv):
-    """2-D convolution (cross-correlation), NCHW, as ``torch.nn.Conv2d``."""
+    """2-D convolution (cross-correlation), NCHW, as ``torch.nn.Conv2d``; ``padding`` may be "valid" or
+    "same" (stride 1), and an unbatched (C, H, W) input gives an unbatched output."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -84,7 +89,8 @@ class Conv2d(_Conv):
 
 
 class ConvTranspose2d(_Conv):
-    """Transposed 2-D convolution, as ``torch.nn.ConvTranspose2d`` (the DCGAN generator's upsampler)."""
+    """Transposed 2-D convolution, as ``torch.nn.ConvTranspose2d`` (the DCGAN generator's upsampler); an
+    unbatched (C, H, W) input gives an unbatched output."""
 
     transposed = True
 
