@@ -222,6 +222,23 @@ def test_sequential_indexing_and_apply():
     assert seq.append(nn.Sigmoid())[3].__class__ is nn.Sigmoid
 
 
+def test_sequential_replace_and_delete_as_pytorch():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    seq[-1] = nn.Linear(3, 4)
+    assert seq(mg.zeros(5, 2)).shape == (5, 4) and seq.state_dict()["2.weight"].shape == (4, 3)
+    del seq[1]
+    assert list(seq._modules) == ["0", "1"] and list(seq.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    named = nn.Sequential({"fc": nn.Linear(2, 2), "act": nn.Tanh()})
+    del named[0]
+    assert list(named._modules) == ["0"]  # PyTorch renumbers given names too
+    with pytest.raises(IndexError, match=r"Sequential: index 5 is out of range for 2 modules"):
+        seq[5] = nn.Tanh()
+    with pytest.raises(TypeError, match=r"add_module: '0' must be a Module or None, got ndarray"):
+        seq[0] = np.zeros(2)
+    with pytest.raises(TypeError, match=r"Sequential: index must be an int or a slice, got 'a'"):
+        seq["a"]
+
+
 def test_shape_layers_and_embedding(rng):
     x = mg.tensor(rng.standard_normal((2, 6, 4)).astype(np.float32))
     assert nn.Flatten()(x).shape == (2, 24) and nn.Flatten(0, 1)(x).shape == (12, 4)

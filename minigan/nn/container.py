@@ -6,7 +6,9 @@ class Sequential(Module):
     """``Sequential(m0, m1, ...)`` or ``Sequential({"name": module, ...})``; indexable like a list.
 
     ``seq[i]`` is a module (negative indices count from the end); ``seq[a:b]`` a Sequential of those
-    modules under their original names, as in PyTorch.
+    modules under their original names, as in PyTorch. ``seq[i] = module`` replaces the module under
+    its name (swapping a layer in a built model); ``del seq[i]`` removes it and names the rest 0, 1, ...
+    again (given names too), as PyTorch does.
     """
 
     def __init__(self, *modules):
@@ -22,10 +24,25 @@ class Sequential(Module):
         items = list(self._modules.items())
         if isinstance(index, slice):
             return Sequential(dict(items[index]))
+        return self._modules[self._name(index)]
+
+    def __setitem__(self, index, module):
+        self.add_module(self._name(index), module)
+
+    def __delitem__(self, index):
+        del self._modules[self._name(index)]
+        modules = list(self._modules.values())
+        self._modules.clear()
+        self._modules.update((str(i), m) for i, m in enumerate(modules))
+
+    def _name(self, index):
+        names = list(self._modules)
         try:
-            return items[index][1]
+            return names[index]
         except IndexError:
-            raise IndexError(f"Sequential: index {index} is out of range for {len(items)} modules") from None
+            raise IndexError(f"Sequential: index {index} is out of range for {len(names)} modules") from None
+        except TypeError:
+            raise TypeError(f"Sequential: index must be an int or a slice, got {index!r}") from None
 
     def __len__(self):
         return len(self._modules)
