@@ -36,6 +36,9 @@ def every_layer(m):
         m.LeakyReLU(), m.LeakyReLU(0.2, True), m.ReLU(), m.ReLU(inplace=True), m.Tanh(), m.Sigmoid(),
         m.Flatten(), m.Flatten(0, 2), m.Unflatten(1, (2, 3)), m.Embedding(10, 4), m.Embedding(10, 4, padding_idx=0),
         m.Dropout(), m.Dropout(0.25),
+        m.AvgPool2d(2), m.AvgPool2d((3, 2), stride=(1, 2), padding=(1, 0)), m.Upsample(scale_factor=2),
+        m.Upsample(scale_factor=(2, 3)), m.PixelShuffle(3), m.Identity(),
+        m.ModuleList([m.Linear(2, 3), m.ReLU(), m.ReLU(), m.Linear(3, 1, bias=False)]), m.ModuleList(),
     ]
 
 
@@ -239,6 +242,74 @@ def test_sequential_replace_and_delete_as_pytorch():
         seq["a"]
 
 
+def test_sequential_replacement_keeps_its_place():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    seq[0] = nn.Linear(2, 3, bias=False)
+    assert list(seq._modules) == ["0", "1", "2"] and seq(mg.zeros(4, 2)).shape == (4, 1)
+    layer = nn.Linear(2, 2)
+    layer.weight = nn.Parameter(np.ones((2, 2), np.float32))  # a replaced parameter keeps its key order
+    assert list(layer.state_dict()) == ["weight", "bias"]
+
+
+def test_module_list_holds_modules_as_pytorch():
+    ml = nn.ModuleList([nn.Linear(2, 3), nn.ReLU()])
+    assert len(ml) == 2 and isinstance(ml[0], nn.Linear) and ml[-1] is ml[1]
+    assert [type(m).__name__ for m in ml] == ["Linear", "ReLU"]
+    assert ml.append(nn.Linear(3, 1)) is ml and ml.extend([nn.Tanh(), nn.Sigmoid()]) is ml and len(ml) == 5
+    assert list(ml.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    ml[1] = nn.LeakyReLU(0.2)
+    assert list(ml._modules) == ["0", "1", "2", "3", "4"] and isinstance(ml[1], nn.LeakyReLU)
+    tail = ml[2:]
+    assert isinstance(tail, nn.ModuleList) and list(tail.state_dict()) == ["0.weight", "0.bias"] and tail[0] is ml[2]
+    del ml[1]
+    assert list(ml.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    ml.insert(0, nn.Identity())
+    ml += [nn.ReLU()]
+    assert [type(m).__name__ for m in ml] == ["Identity", "Linear", "Linear", "Tanh", "Sigmoid", "ReLU"]
+
+    class Net(nn.Module):  # how a ModuleList is used: the owner's forward calls its modules
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleList(nn.Linear(2, 2) for _ in range(3))
+
+        def forward(self, x):
+            for block in self.blocks:
+                x = block(x)
+            return x
+
+    net = Net()
+    assert list(net.state_dict())[-1] == "blocks.2.bias" and len(list(net.parameters())) == 6
+    assert net(mg.zeros(5, 2)).shape == (5, 2)
+    with pytest.raises(NotImplementedError, match="ModuleList has no forward"):
+        ml(mg.zeros(1, 2))
+    with pytest.raises(IndexError, match=r"ModuleList: index 6 is out of range for 6 modules"):
+        ml[6] = nn.ReLU()
+    with pytest.raises(TypeError, match=r"ModuleList: index must be an int or a slice, got 'a'"):
+        ml["a"]
+    with pytest.raises(TypeError, match=r"ModuleList.extend: expected an iterable of modules, got int"):
+        ml.extend(3)
+    with pytest.raises(TypeError, match=r"add_module: '6' must be a Module or None, got ndarray"):
+        ml.append(np.zeros(2))
+    with pytest.raises(TypeError, match=r"ModuleList.insert: module must be a Module, got int"):
+        ml.insert(0, 3)
+
+
+def test_identity_returns_its_input():
+    x = mg.ones(2, 3)
+    assert nn.Identity()(x) is x and nn.Identity(54, unused_argument=0.1)(x) is x  # arguments ignored, as PyTorch
+    assert nn.Identity().state_dict() == {}
+
+
+def test_sampling_layers_shapes():
+    x = mg.zeros(2, 4, 5, 6)
+    assert nn.AvgPool2d(2)(x).shape == (2, 4, 2, 3) and nn.AvgPool2d(3, 1, 1)(x).shape == (2, 4, 5, 6)
+    assert nn.AvgPool2d(2)(mg.zeros(4, 5, 6)).shape == (4, 2, 3)  # unbatched (C, H, W), as PyTorch
+    assert nn.Upsample(scale_factor=2)(x).shape == (2, 4, 10, 12)
+    assert nn.Upsample(scale_factor=(1, 3.0))(x).shape == (2, 4, 5, 18)
+    assert nn.PixelShuffle(2)(x).shape == (2, 1, 10, 12)
+    assert nn.AvgPool2d(2).stride == 2 and nn.Upsample(scale_factor=2).scale_factor == 2.0
+
+
 def test_shape_layers_and_embedding(rng):
     x = mg.tensor(rng.standard_normal((2, 6, 4)).astype(np.float32))
     assert nn.Flatten()(x).shape == (2, 24) and nn.Flatten(0, 1)(x).shape == (12, 4)
@@ -264,6 +335,87 @@ def test_layers_are_differentiable_in_float64(rng):
         [np.concatenate([conv.weight.numpy()[:1], np.zeros((1, 2, 3, 3))], 1),
          np.concatenate([np.zeros((1, 2, 3, 3)), conv.weight.numpy()[1:]], 1)])), conv.bias, padding=1)
     np.testing.assert_allclose(conv(grouped_x).numpy(), full.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_new_layers_are_differentiable_in_float64(rng):
+    x = [rng.standard_normal((2, 3, 5, 4))]
+    check_grad(nn.AvgPool2d(2), x)  # non-overlapping windows (reshape and mean)
+    check_grad(nn.AvgPool2d((3, 2), stride=(1, 2), padding=(1, 0)), x)  # general windows (a convolution)
+    check_grad(nn.AvgPool2d(3, stride=2, padding=1), [rng.standard_normal((3, 5, 4))])  # unbatched
+    check_grad(nn.Upsample(scale_factor=(2, 3)), x)
+    check_grad(nn.PixelShuffle(2), [rng.standard_normal((2, 8, 2, 3))])
+    check_grad(nn.Identity(), x)
+    blocks = nn.ModuleList([nn.Linear(4, 3, dtype=np.float64), nn.Tanh(), nn.Linear(3, 2, dtype=np.float64)])
+
+    def through_list(x):
+        for block in blocks:
+            x = block(x)
+        return x
+
+    check_grad(through_list, x)
+
+
+def test_new_layers_match_torch_outputs(rng):
+    torch = pytest.importorskip("torch")
+    cases = [
+        (lambda m: m.AvgPool2d(2), (2, 3, 7, 6)),
+        (lambda m: m.AvgPool2d((3, 2), stride=(1, 2), padding=(1, 0)), (2, 3, 7, 6)),
+        (lambda m: m.AvgPool2d(3, stride=2, padding=1), (3, 7, 6)),  # unbatched
+        (lambda m: m.Upsample(scale_factor=2), (2, 3, 4, 5)),
+        (lambda m: m.Upsample(scale_factor=(2, 3.0)), (2, 3, 4, 5)),
+        (lambda m: m.Upsample(scale_factor=3, mode="nearest-exact"), (1, 2, 3, 4)),
+        (lambda m: m.PixelShuffle(3), (2, 18, 4, 5)),
+        (lambda m: m.PixelShuffle(2), (2, 3, 8, 4, 5)),  # extra leading axes
+        (lambda m: m.Identity(), (2, 3)),
+    ]
+    for make, shape in cases:
+        x = rng.standard_normal(shape).astype(np.float32)
+        ours, theirs = make(nn), make(torch.nn)
+        y = ours(mg.tensor(x))
+        assert y.dtype == np.float32, repr(ours)
+        np.testing.assert_allclose(y.numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-6, atol=1e-6,
+                                   err_msg=repr(ours))
+
+
+def test_sampling_layer_argument_errors():
+    with pytest.raises(ValueError, match=r"AvgPool2d: only ceil_mode=False is supported.*got ceil_mode=True"):
+        nn.AvgPool2d(2, ceil_mode=True)
+    with pytest.raises(ValueError, match=r"AvgPool2d: only count_include_pad=True .*got count_include_pad=False"):
+        nn.AvgPool2d(3, padding=1, count_include_pad=False)
+    with pytest.raises(ValueError, match=r"AvgPool2d: only divisor_override=None .*got divisor_override=3"):
+        nn.AvgPool2d(2, divisor_override=3)
+    nn.AvgPool2d(2, ceil_mode=False, count_include_pad=True, divisor_override=None)  # PyTorch's defaults
+    with pytest.raises(ValueError, match=r"AvgPool2d: padding 2 must be at most half the kernel size 3"):
+        nn.AvgPool2d(3, padding=2)
+    with pytest.raises(ValueError, match=r"AvgPool2d: stride must be at least 1, got 0"):
+        nn.AvgPool2d(2, stride=0)
+    with pytest.raises(TypeError, match=r"AvgPool2d: kernel_size must be an int or a pair of ints, got 2.5"):
+        nn.AvgPool2d(2.5)
+    with pytest.raises(ValueError, match=r"avg_pool2d: input must be 3-D \(C, H, W\) or 4-D \(N, C, H, W\), "
+                                         r"got shape \(4, 4\)"):
+        nn.AvgPool2d(2)(mg.zeros(4, 4))
+    with pytest.raises(ValueError, match=r"Upsample: size=\(8, 8\) is not supported"):
+        nn.Upsample(size=(8, 8))
+    with pytest.raises(ValueError, match=r"Upsample: scale_factor must be given"):
+        nn.Upsample()
+    with pytest.raises(ValueError, match=r"Upsample: only mode='nearest' is supported, got mode='bilinear'"):
+        nn.Upsample(scale_factor=2, mode="bilinear")
+    with pytest.raises(ValueError, match=r"Upsample: scale_factor must be an integer >= 1.*got scale_factor=1.5"):
+        nn.Upsample(scale_factor=1.5)
+    with pytest.raises(ValueError, match=r"Upsample: scale_factor must be an integer >= 1.*got scale_factor=\(2, 0\)"):
+        nn.Upsample(scale_factor=(2, 0))
+    with pytest.raises(TypeError, match=r"Upsample: scale_factor must be a number or a pair of numbers, got '2'"):
+        nn.Upsample(scale_factor="2")
+    with pytest.raises(ValueError, match=r"Upsample: align_corners=True cannot be set with mode='nearest'"):
+        nn.Upsample(scale_factor=2, align_corners=True)
+    with pytest.raises(ValueError, match=r"Upsample: expected input \(N, C, H, W\), got shape \(3, 4, 4\)"):
+        nn.Upsample(scale_factor=2)(mg.zeros(3, 4, 4))
+    with pytest.raises(ValueError, match=r"PixelShuffle: upscale_factor must be a positive int, got 0"):
+        nn.PixelShuffle(0)
+    with pytest.raises(ValueError, match=r"PixelShuffle: upscale_factor must be a positive int, got 1.5"):
+        nn.PixelShuffle(1.5)
+    with pytest.raises(ValueError, match=r"pixel_shuffle: .*channels must be divisible by 4"):
+        nn.PixelShuffle(2)(mg.zeros(1, 6, 2, 2))
 
 
 def test_conv_layers_take_unbatched_inputs_and_same_padding(rng):

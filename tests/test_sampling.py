@@ -132,11 +132,19 @@ def test_avg_pool2d_keeps_float32(device, rng, stride, padding):
     (lambda x: F.avg_pool2d(x, 0), ValueError, r"avg_pool2d: kernel_size must be at least 1"),
     (lambda x: F.avg_pool2d(x, 2, stride=0), ValueError, r"avg_pool2d: stride must be at least 1"),
     (lambda x: F.avg_pool2d(x, 2.0), TypeError, r"avg_pool2d: kernel_size must be an int or a pair of ints"),
-    (lambda x: F.avg_pool2d(x.reshape(2, 5, 5), 2), ValueError, r"avg_pool2d: input must be 4-D .* \(2, 5, 5\)"),
+    (lambda x: F.avg_pool2d(x.reshape(10, 5), 2), ValueError,
+     r"avg_pool2d: input must be 3-D \(C, H, W\) or 4-D \(N, C, H, W\), got shape \(10, 5\)"),
 ])
 def test_avg_pool2d_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call(mg.ones((1, 2, 5, 5)))
+
+
+def test_avg_pool2d_takes_an_unbatched_input(rng):
+    x = mg.tensor(rng.standard_normal((2, 5, 6)))
+    for kwargs in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1}):
+        y = F.avg_pool2d(x, **kwargs)
+        np.testing.assert_array_equal(y.numpy(), F.avg_pool2d(x.reshape(1, 2, 5, 6), **kwargs).numpy()[0])
 
 
 # -- upsample_nearest2d ---------------------------------------------------------------------------

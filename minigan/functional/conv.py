@@ -50,7 +50,7 @@ import numpy as np
 from minigan import backend, kernels
 from minigan.function import Function
 from minigan.functional import reduction
-from minigan.functional.shape import GetItemGrad, as_tensor, concat, getitem, reshape
+from minigan.functional.shape import GetItemGrad, as_tensor, concat, getitem, reshape, unbatched
 from minigan.kernels.reference import conv_output_size
 
 
@@ -341,10 +341,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     odd one, if any, after). A grouped convolution runs one convolution per group.
     """
     op = "conv2d"
-    unbatched = _unbatched(op, x)
-    if unbatched is not None:
-        y = conv2d(unbatched, weight, bias, stride, padding, dilation, groups)
-        return reshape(y, tuple(y.shape[1:]))
+    x = as_tensor(x)
+    if x.ndim != 4:
+        return unbatched(op, x, lambda batch: conv2d(batch, weight, bias, stride, padding, dilation, groups))
     x, weight, bias, groups = _operands(op, x, weight, bias, groups, transposed=False)
     if isinstance(padding, str):
         x, padding = _string_padding(op, x, weight, padding, stride, dilation)
@@ -381,16 +380,6 @@ def _string_padding(op, x, weight, padding, stride, dilation):
     return _zeros_after(x, total[0] % 2, total[1] % 2), (total[0] // 2, total[1] // 2)
 
 
-def _unbatched(op, x):
-    """An unbatched (C, H, W) input as a batch of one, or None for a batched one (PyTorch takes both)."""
-    x = as_tensor(x)
-    if x.ndim == 3:
-        return reshape(x, (1,) + tuple(x.shape))
-    if x.ndim != 4:
-        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {tuple(x.shape)}")
-    return None
-
-
 def _zeros_after(x, rows, cols):
     """x (N, C, H, W) with ``rows`` rows of zeros appended below and ``cols`` columns on the right;
     the adjoint of cropping them off, so differentiable to any order."""
@@ -409,10 +398,10 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     An unbatched (C, H, W) input gives an (O, Hout, Wout) output.
     """
     op = "conv_transpose2d"
-    unbatched = _unbatched(op, x)
-    if unbatched is not None:
-        y = conv_transpose2d(unbatched, weight, bias, stride, padding, output_padding, groups, dilation)
-        return reshape(y, tuple(y.shape[1:]))
+    x = as_tensor(x)
+    if x.ndim != 4:
+        return unbatched(op, x, lambda batch: conv_transpose2d(batch, weight, bias, stride, padding, output_padding,
+                                                               groups, dilation))
     x, weight, bias, groups = _operands(op, x, weight, bias, groups, transposed=True)
     shapes = _shapes(x, weight)
     conv = _geometry(op, stride, padding, dilation, shapes)

@@ -9,7 +9,7 @@ from minigan import backend, random
 from minigan.function import Function
 from minigan.functional import reduction
 from minigan.functional.conv import Conv2d, int_pair
-from minigan.functional.shape import as_tensor, broadcast_to, getitem, reshape, transpose
+from minigan.functional.shape import as_tensor, broadcast_to, getitem, reshape, transpose, unbatched
 from minigan.tensor import Tensor
 
 
@@ -58,12 +58,14 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Mean over kh x kw windows, as ``torch.nn.functional.avg_pool2d`` with ceil_mode=False and
     count_include_pad=True (padded zeros count in the mean, so every window divides by kh kw).
 
-    x (N, C, H, W) -> (N, C, Ho, Wo), Ho = floor((H + 2p - kh) / s) + 1; stride defaults to the
-    kernel size; padding may be at most half the kernel, as in PyTorch.
+    x (N, C, H, W) -> (N, C, Ho, Wo), Ho = floor((H + 2p - kh) / s) + 1, or unbatched (C, H, W) ->
+    (C, Ho, Wo); stride defaults to the kernel size; padding may be at most half the kernel, as in
+    PyTorch.
     """
     op = "avg_pool2d"
     x = as_tensor(x)
-    _check_4d(op, x)
+    if x.ndim != 4:
+        return unbatched(op, x, lambda batch: avg_pool2d(batch, kernel_size, stride, padding))
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
     kh, kw = int_pair(kernel_size, op, "kernel_size", 1)

@@ -51,6 +51,16 @@ def reshape(x, shape):
     return Reshape(shape).apply(x)
 
 
+def unbatched(op, x, batched):
+    """``batched`` applied to an unbatched (C, H, W) input as a batch of one, the batch axis then
+    taken off again: PyTorch's 2-D ops take (N, C, H, W) and (C, H, W) alike. Any other shape is an
+    error naming ``op``; callers call this only for an input that is not 4-D."""
+    if x.ndim != 3:
+        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {tuple(x.shape)}")
+    y = batched(reshape(x, (1,) + tuple(x.shape)))
+    return reshape(y, tuple(y.shape[1:]))
+
+
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes ``start_dim..end_dim`` into one, as ``torch.flatten``."""
     nd = x.ndim

@@ -1,14 +1,16 @@
 """Layers and modules with PyTorch's names, arguments, layouts and state-dict keys: ``minigan.nn``."""
 from minigan.nn import init
 from minigan.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
-from minigan.nn.container import Sequential
+from minigan.nn.container import Identity, ModuleList, Sequential
 from minigan.nn.conv import Conv2d, ConvTranspose2d
 from minigan.nn.dropout import Dropout
 from minigan.nn.embedding import Embedding
 from minigan.nn.linear import Linear
 from minigan.nn.module import Module, Parameter
 from minigan.nn.normalization import BatchNorm1d, BatchNorm2d
+from minigan.nn.sampling import AvgPool2d, PixelShuffle, Upsample
 from minigan.nn.shape import Flatten, Unflatten
 
-__all__ = ["init", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Sequential", "Conv2d", "ConvTranspose2d", "Dropout",
-           "Embedding", "Linear", "Module", "Parameter", "BatchNorm1d", "BatchNorm2d", "Flatten", "Unflatten"]
+__all__ = ["init", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "ModuleList", "Sequential", "Conv2d",
+           "ConvTranspose2d", "Dropout", "Embedding", "Linear", "Module", "Parameter", "BatchNorm1d", "BatchNorm2d",
+           "AvgPool2d", "PixelShuffle", "Upsample", "Flatten", "Unflatten"]

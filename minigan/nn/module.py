@@ -67,19 +67,23 @@ class Module:
                                  "Module.__init__()")
         return self._parameters, self._buffers, self._modules
 
-    def _forget(self, name):
+    def _forget(self, name, keep=None):
+        """Remove ``name`` from every store but ``keep``, the one it is about to be written to: a name
+        reassigned in its own store keeps its place, so ``seq[0] = m`` stays first and a replaced
+        weight keeps its state-dict position, as in PyTorch."""
         for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
+            if store is not keep:
+                store.pop(name, None)
         self.__dict__.pop(name, None)
 
     def __setattr__(self, name, value):
         if isinstance(value, Parameter):
             self._stores(name)
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._stores(name)
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         else:
             params, buffers, modules = self.__dict__.get("_parameters"), self.__dict__.get("_buffers"), \
@@ -122,7 +126,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
         self._stores(name)
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name, value):
@@ -130,14 +134,14 @@ class Module:
         if value is not None and not isinstance(value, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(value).__name__}")
         self._stores(name)
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = value
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
         self._stores(name)
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     # -- traversal ---------------------------------------------------------------------------------

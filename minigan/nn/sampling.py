@@ -1,0 +1,120 @@
+"""Resampling layers: AvgPool2d, Upsample, PixelShuffle, as ``torch.nn``'s, over minigan's functional ops.
+
+They have no parameters. Each takes PyTorch's arguments with PyTorch's defaults and keeps them as given
+(so ``repr`` is PyTorch's); where the functional op computes only some of what PyTorch offers, other
+values are refused when the layer is built, with the layer and argument named, rather than silently
+computing something else.
+"""
+import numpy as np
+
+from minigan.functional.conv import int_pair, positive_int
+from minigan.functional.sampling import avg_pool2d, pixel_shuffle, upsample_nearest2d
+from minigan.functional.shape import as_tensor
+from minigan.nn.module import Module
+
+
+class AvgPool2d(Module):
+    """Mean over kh x kw windows: (N, C, H, W) -> (N, C, Ho, Wo), Ho = floor((H + 2 ph - kh) / sh) + 1
+    (likewise Wo), or unbatched (C, H, W) -> (C, Ho, Wo); as ``torch.nn.AvgPool2d``.
+
+    ``stride`` defaults to the kernel size; ``padding`` (zeros, counted in the mean) may be at most half
+    the kernel. Only PyTorch's defaults ceil_mode=False, count_include_pad=True and
+    divisor_override=None are supported: every window then divides by kh kw.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__()
+        layer = "AvgPool2d"
+        if ceil_mode:
+            raise ValueError(f"{layer}: only ceil_mode=False is supported (the output size rounds down), "
+                             f"got ceil_mode={ceil_mode!r}")
+        if not count_include_pad:
+            raise ValueError(f"{layer}: only count_include_pad=True is supported (padded zeros count in the "
+                             f"mean), got count_include_pad={count_include_pad!r}")
+        if divisor_override is not None:
+            raise ValueError(f"{layer}: only divisor_override=None is supported (each window divides by "
+                             f"kh * kw), got divisor_override={divisor_override!r}")
+        stride = kernel_size if stride is None else stride
+        # Checked now, so a bad layer fails where it is built rather than at its first call.
+        kh, kw = int_pair(kernel_size, layer, "kernel_size", 1)
+        int_pair(stride, layer, "stride", 1)
+        ph, pw = int_pair(padding, layer, "padding", 0)
+        if ph > kh // 2 or pw > kw // 2:
+            raise ValueError(f"{layer}: padding {padding!r} must be at most half the kernel size {kernel_size!r}")
+        # Kept as given (an int stays an int), as PyTorch keeps them: the repr shows them so.
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad, self.divisor_override = False, True, None
+
+    def forward(self, x):
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def _integral(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+class Upsample(Module):
+    """Nearest-neighbour upsampling by integer factors: (N, C, H, W) -> (N, C, H fh, W fw), each pixel
+    copied into an fh x fw block; as ``torch.nn.Upsample(scale_factor=f, mode="nearest")``.
+
+    ``scale_factor`` is an integer (``2`` or ``2.0``) or a pair ``(fh, fw)``; it is kept as float(s),
+    as PyTorch keeps it. For integer factors mode "nearest-exact" picks the same pixels (source row
+    floor((i + 1/2) / f) = floor(i / f)), so it is accepted too, and ``recompute_scale_factor`` changes
+    nothing (the recomputed factor is the same integer). Not supported, and refused when the layer is
+    built: ``size=``, other modes (bilinear, ...), non-integer factors, and ``align_corners`` (which
+    PyTorch refuses for the nearest modes too).
+    """
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
+        super().__init__()
+        layer = "Upsample"
+        if mode not in ("nearest", "nearest-exact"):
+            raise ValueError(f"{layer}: only mode='nearest' is supported, got mode={mode!r}")
+        if size is not None:
+            raise ValueError(f"{layer}: size={size!r} is not supported; give an integer scale_factor instead")
+        if scale_factor is None:
+            raise ValueError(f"{layer}: scale_factor must be given (size= is not supported)")
+        if align_corners is not None:
+            raise ValueError(f"{layer}: align_corners={align_corners!r} cannot be set with mode={mode!r}, as in "
+                             "PyTorch (only the interpolating modes take it)")
+        pair = isinstance(scale_factor, (tuple, list))
+        factors = tuple(scale_factor) if pair else (scale_factor,)
+        if (pair and len(factors) != 2) or not all(_integral(f) for f in factors):
+            raise TypeError(f"{layer}: scale_factor must be a number or a pair of numbers, got {scale_factor!r}")
+        if not all(float(f).is_integer() and f >= 1 for f in factors):
+            raise ValueError(f"{layer}: scale_factor must be an integer >= 1 (or a pair of them): each pixel is "
+                             f"copied into a whole block; got scale_factor={scale_factor!r}")
+        self.size, self.mode, self.align_corners = None, mode, None
+        self.scale_factor = tuple(float(f) for f in factors) if pair else float(scale_factor)
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, x):
+        x = as_tensor(x)
+        if x.ndim != 4:
+            raise ValueError(f"Upsample: expected input (N, C, H, W), got shape {tuple(x.shape)}")
+        factors = self.scale_factor if isinstance(self.scale_factor, tuple) else (self.scale_factor,) * 2
+        return upsample_nearest2d(x, tuple(int(f) for f in factors))
+
+    def extra_repr(self):
+        return f"scale_factor={self.scale_factor!r}, mode={self.mode!r}"
+
+
+class PixelShuffle(Module):
+    """(*, C r^2, H, W) -> (*, C, H r, W r): y[..., c, h r + i, w r + j] = x[..., c r^2 + i r + j, h, w],
+    as ``torch.nn.PixelShuffle`` (sub-pixel convolution, Shi et al. 2016: a convolution to C r^2
+    channels followed by this is a learned upsampler without transposed convolution's checkerboard)."""
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = positive_int(upscale_factor, "PixelShuffle", "upscale_factor")
+
+    def forward(self, x):
+        return pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
