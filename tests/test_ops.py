@@ -293,6 +293,100 @@ def test_losses(device, name, reduction, shape, seed):
     check_double_grad(loss, [x], device)
 
 
+@st.composite
+def class_case(draw):
+    """Logits (N, C) or one sample's (C,), and class targets in [0, C)."""
+    c = draw(st.integers(1, 5))
+    n = draw(st.one_of(st.none(), st.integers(1, 4)))
+    shape = (c,) if n is None else (n, c)
+    targets = draw(hnp.arrays(np.int64, shape[:-1], elements=st.integers(0, c - 1)))
+    return shape, targets
+
+
+def _log_softmax_reference(x, axis):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+@given(case=reduction_case(), seed=seeds, scale=st.sampled_from([1.0, 50.0]))
+def test_logsumexp(device, case, seed, scale):
+    shape, axis, keepdims = case
+    x = np.random.default_rng(seed).standard_normal(shape) * scale  # x 50: exp() alone would overflow float32
+    fn = lambda t: F.logsumexp(t, axis, keepdims)  # noqa: E731
+    m = x.max(axis=axis, keepdims=True)
+    ref = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    ref = ref if keepdims else ref.reshape(np.sum(x, axis=axis).shape)
+    np.testing.assert_allclose(fn(mg.tensor(x, device=device)).numpy(), ref, rtol=1e-12)
+    check_grad(fn, [x], device)
+    check_double_grad(fn, [x], device)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@given(shape=small_shapes, data=st.data(), seed=seeds)
+def test_softmax_and_log_softmax(device, name, shape, data, seed):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = np.random.default_rng(seed).standard_normal(shape) * 3
+    fn = lambda t: getattr(F, name)(t, dim)  # noqa: E731
+    ref = _log_softmax_reference(x, dim)
+    np.testing.assert_allclose(fn(mg.tensor(x, device=device)).numpy(), np.exp(ref) if name == "softmax" else ref,
+                               rtol=1e-10, atol=1e-14)
+    check_grad(fn, [x], device)
+    check_double_grad(fn, [x], device)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@given(case=class_case(), seed=seeds)
+def test_cross_entropy(device, reduction, case, seed):
+    shape, targets = case
+    x = np.random.default_rng(seed).standard_normal(shape) * 3
+    loss = lambda x_: F.cross_entropy(x_, targets, reduction=reduction)  # noqa: E731
+    picked = np.take_along_axis(_log_softmax_reference(x, -1), targets[..., None], axis=-1)[..., 0]
+    expected = {"mean": -picked.mean(), "sum": -picked.sum(), "none": -picked}[reduction]
+    np.testing.assert_allclose(loss(mg.tensor(x, device=device)).numpy(), expected, rtol=1e-10)
+    check_grad(loss, [x], device)
+    check_double_grad(loss, [x], device)
+
+
+@given(case=class_case(), seed=seeds)
+def test_softmax_and_cross_entropy_match_torch(case, seed):
+    torch = pytest.importorskip("torch")
+    shape, targets = case
+    x = np.random.default_rng(seed).standard_normal(shape) * 20
+    ours, theirs = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    loss, ref = F.cross_entropy(ours, targets), torch.nn.functional.cross_entropy(theirs, torch.tensor(targets))
+    np.testing.assert_allclose(loss.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-14)
+    loss.backward(), ref.backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(F.softmax(mg.tensor(x), -1).numpy(), torch.softmax(torch.tensor(x), -1).numpy(),
+                               rtol=1e-10, atol=1e-15)
+
+
+def test_logsumexp_of_minus_infinity_and_float32(device):
+    x = mg.tensor(np.array([[-np.inf, -np.inf], [1e4, 1e4]], dtype=np.float32), device=device)
+    np.testing.assert_allclose(F.logsumexp(x, 1).numpy(), [-np.inf, 1e4 + np.log(2)], rtol=1e-6)
+    assert F.log_softmax(x[1:], 1).dtype == np.float32
+    assert F.cross_entropy(mg.tensor(np.zeros((2, 3), np.float32), device=device), np.array([0, 2])).dtype == np.float32
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([0, 3])), IndexError,
+     r"cross_entropy: target holds class 3, outside \[0, 3\) for input of shape \(2, 3\)"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([-1, 0])), IndexError, r"cross_entropy: target holds class -1"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([0.0, 1.0])), TypeError,
+     r"cross_entropy: target must hold integer class indices, got dtype float64 \(shape \(2,\)\)"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([0, 1, 2])), ValueError,
+     r"cross_entropy: target of shape \(3,\) does not fit input of shape \(2, 3\) \(expects \(2,\)\)"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3, 4), np.zeros((2, 4), int)), ValueError,
+     r"cross_entropy: input must be \(N, C\) logits or \(C,\) for one sample, got shape \(2, 3, 4\)"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([0, 1]), reduction="max"), ValueError,
+     r"cross_entropy: reduction must be one of"),
+    (lambda: F.softmax(mg.zeros(2, 3), 2), IndexError, r"logsumexp: axis 2 is out of range"),
+])
+def test_cross_entropy_and_softmax_bad_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
 def test_bce_with_logits_is_stable_for_huge_logits(device):
     x = mg.tensor(np.array([-1e4, -50.0, 0.0, 50.0, 1e4], dtype=np.float32), device=device, requires_grad=True)
     t = mg.tensor(np.array([0.0, 1.0, 1.0, 0.0, 1.0], dtype=np.float32), device=device)

@@ -1,12 +1,12 @@
 """The differentiable ops, one module per family: ``import minigan.functional as F``."""
-from minigan.functional.activation import leaky_relu, relu, sigmoid, softplus, tanh
+from minigan.functional.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from minigan.functional.arithmetic import (
     abs, add, astype, clip, div, exp, log, maximum, mul, neg, pow, sqrt, sub, to_device, where,
 )
 from minigan.functional.conv import conv2d, conv_transpose2d
 from minigan.functional.linear import embedding, linear, matmul
-from minigan.functional.loss import binary_cross_entropy_with_logits, l1_loss, mse_loss
+from minigan.functional.loss import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss
 from minigan.functional.normalization import batch_norm
-from minigan.functional.reduction import max, mean, min, std, sum, var
+from minigan.functional.reduction import logsumexp, max, mean, min, std, sum, var
 from minigan.functional.sampling import avg_pool2d, dropout, pixel_shuffle, upsample_nearest2d
 from minigan.functional.shape import broadcast_to, concat, flatten, getitem, reshape, stack, sum_to, transpose

@@ -1,7 +1,8 @@
-"""Activations: leaky_relu (a registry kernel), relu, sigmoid, tanh, softplus."""
+"""Activations: leaky_relu (a registry kernel), relu, sigmoid, tanh, softplus, softmax, log_softmax."""
 from minigan import backend, kernels
 from minigan.function import Function
-from minigan.functional.arithmetic import floating
+from minigan.functional.arithmetic import exp, floating
+from minigan.functional.reduction import logsumexp
 
 
 class LeakyReLU(Function):
@@ -84,3 +85,16 @@ def tanh(x):
 
 def softplus(x):
     return Softplus().apply(floating(x))
+
+
+def log_softmax(x, dim):
+    """log softmax over axis ``dim``, as ``torch.nn.functional.log_softmax``: x_i - logsumexp(x) (the
+    stable form: no exp() of a large x, no log of an underflowed probability)."""
+    x = floating(x)
+    return x - logsumexp(x, dim, keepdims=True)
+
+
+def softmax(x, dim):
+    """softmax over axis ``dim``, as ``torch.nn.functional.softmax``: exp(x_i) / sum_j exp(x_j),
+    computed as exp(log_softmax(x)) so that it never overflows."""
+    return exp(log_softmax(x, dim))

@@ -1,9 +1,15 @@
-"""Losses: binary cross-entropy with logits, mean squared error, mean absolute error.
+"""Losses: binary cross-entropy with logits, cross-entropy over classes, mean squared error, mean
+absolute error.
 
 Each is a composition of differentiable ops, so gradient penalties can differentiate through them.
 """
+import numpy as np
+
+from minigan import backend
 from minigan.functional.activation import softplus
 from minigan.functional.arithmetic import abs, operands
+from minigan.functional.reduction import logsumexp
+from minigan.functional.shape import getitem
 from minigan.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -45,6 +51,32 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     """
     target = _target(logits, target, "binary_cross_entropy_with_logits")
     return _reduce(softplus(logits) - logits * target, reduction, "binary_cross_entropy_with_logits")
+
+
+def cross_entropy(logits, target, reduction="mean"):
+    """-log softmax(x_n)[t_n] = logsumexp(x_n) - x_n[t_n], as ``torch.nn.functional.cross_entropy``
+    with class-index targets.
+
+    logits (N, C) (or (C,) for one sample), target integer class indices (N,) (or a scalar) in
+    [0, C), a tensor or an array; ``reduction`` "mean" (over N), "sum" or "none" ((N,)).
+    """
+    op = "cross_entropy"
+    if logits.ndim not in (1, 2):
+        raise ValueError(f"{op}: input must be (N, C) logits or (C,) for one sample, got shape {tuple(logits.shape)}")
+    t = target.data if isinstance(target, Tensor) else target
+    t = backend.to_device(t if backend.is_cupy_array(t) else np.asarray(t), logits.device)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {t.dtype} (shape {tuple(t.shape)})")
+    if tuple(t.shape) != tuple(logits.shape[:-1]):
+        raise ValueError(f"{op}: target of shape {tuple(t.shape)} does not fit input of shape "
+                         f"{tuple(logits.shape)} (expects {tuple(logits.shape[:-1])})")
+    classes = logits.shape[-1]
+    if t.size and (int(t.min()) < 0 or int(t.max()) >= classes):
+        raise IndexError(f"{op}: target holds class {int(t.min()) if int(t.min()) < 0 else int(t.max())}, "
+                         f"outside [0, {classes}) for input of shape {tuple(logits.shape)}")
+    picked = getitem(logits, t) if logits.ndim == 1 else \
+        getitem(logits, (backend.get_array_module(t).arange(len(t)), t))
+    return _reduce(logsumexp(logits, -1) - picked, reduction, op)
 
 
 def mse_loss(x, target, reduction="mean"):

@@ -1,7 +1,9 @@
-"""Reductions over axes: sum, mean, max (with ``keepdims`` as in NumPy)."""
+"""Reductions over axes: sum, mean, max, min, var, std, logsumexp (with ``keepdims`` as in NumPy)."""
+import numpy as np
+
 from minigan import backend
 from minigan.function import Function
-from minigan.functional.arithmetic import sqrt
+from minigan.functional.arithmetic import exp, floating, log, sqrt
 from minigan.functional.shape import broadcast_to, checked_axis, reshape
 from minigan.tensor import Tensor
 
@@ -83,3 +85,21 @@ def var(x, axis=None, keepdims=False, correction=1):
 def std(x, axis=None, keepdims=False, correction=1):
     """The square root of ``var``."""
     return sqrt(var(x, axis, keepdims, correction))
+
+
+def logsumexp(x, axis, keepdims=False):
+    """log sum_i exp(x_i) over ``axis``, as ``torch.logsumexp``, computed as c + log sum_i exp(x_i - c)
+    with c the maximum over the axis, so that exp() never overflows.
+
+    c enters as a constant: the value does not depend on it, so the gradient, softmax(x), is exact
+    without differentiating the max. A slice that is all -inf gives -inf (c is taken as 0 there).
+    """
+    x = floating(x)
+    axis = _normalise_axis("logsumexp", axis, x.ndim)
+    xp = backend.get_array_module(x.data)
+    c = x.data.max(axis=axis, keepdims=True)
+    c = Tensor._wrap(xp.where(xp.isfinite(c), c, xp.zeros_like(c)))
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for an all -inf slice
+        out = log(sum(exp(x - c), axis, keepdims=True)) + c
+    return out if keepdims else reshape(out, tuple(n for i, n in enumerate(x.shape)
+                                                   if axis is not None and i not in axis))
