@@ -71,9 +71,10 @@ def cross_entropy(logits, target, reduction="mean"):
         raise ValueError(f"{op}: target of shape {tuple(t.shape)} does not fit input of shape "
                          f"{tuple(logits.shape)} (expects {tuple(logits.shape[:-1])})")
     classes = logits.shape[-1]
-    if t.size and (int(t.min()) < 0 or int(t.max()) >= classes):
-        raise IndexError(f"{op}: target holds class {int(t.min()) if int(t.min()) < 0 else int(t.max())}, "
-                         f"outside [0, {classes}) for input of shape {tuple(logits.shape)}")
+    low, high = (int(t.min()), int(t.max())) if t.size else (0, 0)
+    if low < 0 or high >= classes:
+        raise IndexError(f"{op}: target holds class {low if low < 0 else high}, outside [0, {classes}) for "
+                         f"input of shape {tuple(logits.shape)}")
     picked = getitem(logits, t) if logits.ndim == 1 else \
         getitem(logits, (backend.get_array_module(t).arange(len(t)), t))
     return _reduce(logsumexp(logits, -1) - picked, reduction, op)
