@@ -8,5 +8,5 @@ from minigan.functional.linear import embedding, linear, matmul
 from minigan.functional.loss import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss
 from minigan.functional.normalization import batch_norm
 from minigan.functional.reduction import logsumexp, max, mean, min, std, sum, var
-from minigan.functional.sampling import avg_pool2d, dropout, pixel_shuffle, upsample_nearest2d
+from minigan.functional.sampling import avg_pool2d, dropout, interpolate, pixel_shuffle, upsample_nearest2d
 from minigan.functional.shape import broadcast_to, concat, flatten, getitem, reshape, stack, sum_to, transpose

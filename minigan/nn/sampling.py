@@ -5,10 +5,8 @@ They have no parameters. Each takes PyTorch's arguments with PyTorch's defaults 
 values are refused when the layer is built, with the layer and argument named, rather than silently
 computing something else.
 """
-import numpy as np
-
 from minigan.functional.conv import int_pair, positive_int
-from minigan.functional.sampling import avg_pool2d, pixel_shuffle, upsample_nearest2d
+from minigan.functional.sampling import avg_pool2d, nearest_factors, pixel_shuffle, upsample_nearest2d
 from minigan.functional.shape import as_tensor
 from minigan.nn.module import Module
 
@@ -53,52 +51,29 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-def _integral(value):
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
 class Upsample(Module):
     """Nearest-neighbour upsampling by integer factors: (N, C, H, W) -> (N, C, H fh, W fw), each pixel
     copied into an fh x fw block; as ``torch.nn.Upsample(scale_factor=f, mode="nearest")``.
 
     ``scale_factor`` is an integer (``2`` or ``2.0``) or a pair ``(fh, fw)``; it is kept as float(s),
-    as PyTorch keeps it. For integer factors mode "nearest-exact" picks the same pixels (source row
-    floor((i + 1/2) / f) = floor(i / f)), so it is accepted too, and ``recompute_scale_factor`` changes
-    nothing (the recomputed factor is the same integer). Not supported, and refused when the layer is
-    built: ``size=``, other modes (bilinear, ...), non-integer factors, and ``align_corners`` (which
-    PyTorch refuses for the nearest modes too).
+    as PyTorch keeps it. The arguments are ``F.interpolate``'s and are checked when the layer is built
+    (``functional.sampling.nearest_factors`` says what is refused).
     """
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
         super().__init__()
-        layer = "Upsample"
-        if mode not in ("nearest", "nearest-exact"):
-            raise ValueError(f"{layer}: only mode='nearest' is supported, got mode={mode!r}")
-        if size is not None:
-            raise ValueError(f"{layer}: size={size!r} is not supported; give an integer scale_factor instead")
-        if scale_factor is None:
-            raise ValueError(f"{layer}: scale_factor must be given (size= is not supported)")
-        if align_corners is not None:
-            raise ValueError(f"{layer}: align_corners={align_corners!r} cannot be set with mode={mode!r}, as in "
-                             "PyTorch (only the interpolating modes take it)")
-        pair = isinstance(scale_factor, (tuple, list))
-        factors = tuple(scale_factor) if pair else (scale_factor,)
-        if (pair and len(factors) != 2) or not all(_integral(f) for f in factors):
-            raise TypeError(f"{layer}: scale_factor must be a number or a pair of numbers, got {scale_factor!r}")
-        if not all(float(f).is_integer() and f >= 1 for f in factors):
-            raise ValueError(f"{layer}: scale_factor must be an integer >= 1 (or a pair of them): each pixel is "
-                             f"copied into a whole block; got scale_factor={scale_factor!r}")
+        self.factors = nearest_factors("Upsample", size, scale_factor, mode, align_corners)
         self.size, self.mode, self.align_corners = None, mode, None
-        self.scale_factor = tuple(float(f) for f in factors) if pair else float(scale_factor)
+        pair = isinstance(scale_factor, (tuple, list))
+        self.scale_factor = tuple(float(f) for f in scale_factor) if pair else float(scale_factor)
         self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, x):
         x = as_tensor(x)
         if x.ndim != 4:
             raise ValueError(f"Upsample: expected input (N, C, H, W), got shape {tuple(x.shape)}")
-        factors = self.scale_factor if isinstance(self.scale_factor, tuple) else (self.scale_factor,) * 2
-        return upsample_nearest2d(x, tuple(int(f) for f in factors))
+        return upsample_nearest2d(x, self.factors)
 
     def extra_repr(self):
         return f"scale_factor={self.scale_factor!r}, mode={self.mode!r}"
