@@ -15,6 +15,11 @@ def _normalise_axis(op, axis, ndim):
     return tuple(sorted(checked_axis(op, a, ndim) for a in axes))
 
 
+def _count(x, axis):
+    """How many entries each result of a reduction over ``axis`` (normalised) gathers."""
+    return x.data.size if axis is None else int(backend.np.prod([x.shape[a] for a in axis]))
+
+
 def _kept_shape(shape, axis):
     """The output shape with reduced axes kept as 1, so the gradient can broadcast back."""
     if axis is None:
@@ -59,8 +64,7 @@ def sum(x, axis=None, keepdims=False):
 
 def mean(x, axis=None, keepdims=False):
     axis = _normalise_axis("mean", axis, x.ndim)
-    count = x.data.size if axis is None else int(backend.np.prod([x.shape[a] for a in axis]))
-    return sum(x, axis, keepdims) * (1.0 / count)
+    return sum(x, axis, keepdims) * (1.0 / _count(x, axis))
 
 
 def max(x, axis=None, keepdims=False):
@@ -76,7 +80,7 @@ def var(x, axis=None, keepdims=False, correction=1):
     """sum((x - mean)^2) / (n - correction) over ``axis``: with ``correction=1`` (the default, as in
     ``torch.var``) the unbiased estimate, with 0 the mean squared deviation (batch norm's)."""
     axis = _normalise_axis("var", axis, x.ndim)
-    count = x.data.size if axis is None else int(backend.np.prod([x.shape[a] for a in axis]))
+    count = _count(x, axis)
     centred = x - mean(x, axis, keepdims=True)
     # n = correction gives a division by zero, hence inf, hence NaN: PyTorch's answer too.
     return sum(centred * centred, axis, keepdims) * (backend.np.float64(1.0) / (count - correction))
@@ -100,6 +104,5 @@ def logsumexp(x, axis, keepdims=False):
     c = x.data.max(axis=axis, keepdims=True)
     c = Tensor._wrap(xp.where(xp.isfinite(c), c, xp.zeros_like(c)))
     with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for an all -inf slice
-        out = log(sum(exp(x - c), axis, keepdims=True)) + c
-    return out if keepdims else reshape(out, tuple(n for i, n in enumerate(x.shape)
-                                                   if axis is not None and i not in axis))
+        total = log(sum(exp(x - c), axis, keepdims))
+    return total + (c if keepdims else reshape(c, total.shape))
