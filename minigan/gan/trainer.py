@@ -7,9 +7,10 @@ Read ``Trainer.train`` top to bottom; each iteration is
    D sees the two as separate batches or as one joint batch (``d_batch``; ``discriminate_pair``);
 2. one generator step, through G's graph, on the last D step's fake batch (one D step, as in
    pytorch/examples' DCGAN) or on a fresh one (``n_critic`` > 1, as in Algorithm 1 of the WGAN and
-   WGAN-GP papers): G learns to fool the D it just faced (minimise ``loss.g_loss(D(G(z)))``, plus ``feature_matching`` times the distance between the
-   mean features D finds in the real and the fake batch, and ``mmd`` times the maximum mean
-   discrepancy between those features, when those weights are set);
+   WGAN-GP papers): G learns to fool the D it just faced (minimise ``loss.g_loss(D(G(z)))``, plus
+   ``feature_matching`` times the distance between the mean features D finds in the real and the
+   fake batch, and ``mmd`` times the maximum mean discrepancy between those features, when those
+   weights are set);
 3. bookkeeping: the EMA of G's weights, then the callbacks (samples, progress, logs, checkpoints).
 
 Everything that decides what happens next (weights, optimiser moments, the EMA, minigan's random
@@ -115,7 +116,8 @@ def _is_a(value, kind):
     if typing.get_origin(kind) is typing.Union:
         return any(_is_a(value, k) for k in typing.get_args(kind))
     if typing.get_origin(kind) is tuple:
-        return isinstance(value, (list, tuple)) and all(_is_a(v, float) for v in value)
+        items = typing.get_args(kind)
+        return isinstance(value, (list, tuple)) and len(value) == len(items) and all(map(_is_a, value, items))
     if kind is type(None):
         return value is None
     if kind is float:
@@ -130,7 +132,9 @@ def _describe(kind):
         return " or ".join(_describe(k) for k in typing.get_args(kind))
     names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false",
              type(None): "null"}
-    return names.get(kind, "a list of numbers")
+    if typing.get_origin(kind) is tuple:
+        return f"a list of {len(typing.get_args(kind))} numbers"
+    return names[kind]
 
 
 class NonFiniteLossError(RuntimeError):
