@@ -13,7 +13,9 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import main, timing, workloads  # noqa: E402
+from benchmarks import interpolation, main, timing, workloads  # noqa: E402
+import minigan as mg  # noqa: E402
+import minigan.functional as F  # noqa: E402
 from minigan import kernels  # noqa: E402
 
 
@@ -266,3 +268,16 @@ def test_mnist_quality_pictures_show_the_first_samples_that_scoring_draws():
     from benchmarks import mnist_quality
     from minigan.gan.evaluation import draw
     np.testing.assert_array_equal(mnist_quality.scored_noise(3), draw(lambda z, labels: z, 100, 500, 3)[:64])
+
+
+@pytest.mark.parametrize("name, shape, kwargs", [(n, (2, 2) + s[2:], k) for n, s, k in interpolation.CASES])
+def test_interpolation_benchmark_gathers_what_interpolate_computes(name, shape, kwargs):
+    x = mg.tensor(np.random.default_rng(0).standard_normal(shape).astype(np.float32))
+    np.testing.assert_allclose(interpolation.gather_resize(x, kwargs).numpy(), F.interpolate(x, **kwargs).numpy(),
+                               rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_interpolation_benchmark_runs(capsys):
+    assert interpolation.main(["--quick", "--threads", "1", "--no-torch"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "case" not in line]
+    assert len(rows) == len(interpolation.CASES) and all("(1.00x)" in row for row in rows)

@@ -178,42 +178,6 @@ def test_upsample_nearest2d_keeps_float32(device, rng):
     np.testing.assert_array_equal(gx.numpy(), np.full((1, 2, 3, 3), 4, dtype=np.float32))
 
 
-INTERPOLATIONS = [  # keyword arguments of interpolate, and the (fh, fw) they mean
-    ({"scale_factor": 2}, (2, 2)),
-    ({"scale_factor": (2, 3.0)}, (2, 3)),
-    ({"scale_factor": 3, "mode": "nearest-exact"}, (3, 3)),
-    ({"scale_factor": 2.0, "recompute_scale_factor": True}, (2, 2)),
-]
-
-
-@pytest.mark.parametrize("kwargs, factors", INTERPOLATIONS)
-def test_interpolate_is_upsample_nearest2d(kwargs, factors, rng):
-    x = mg.tensor(rng.standard_normal((2, 3, 4, 5)).astype(np.float32))
-    np.testing.assert_array_equal(F.interpolate(x, **kwargs).numpy(), F.upsample_nearest2d(x, factors).numpy())
-
-
-@pytest.mark.parametrize("kwargs, factors", INTERPOLATIONS)
-def test_interpolate_matches_torch(kwargs, factors, rng):
-    torch = pytest.importorskip("torch")
-    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
-    np.testing.assert_array_equal(F.interpolate(mg.tensor(x), **kwargs).numpy(),
-                                  torch.nn.functional.interpolate(torch.tensor(x), **kwargs).numpy())
-
-
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"size": (8, 8)}, ValueError, r"interpolate: size=\(8, 8\) is not supported; give an integer scale_factor"),
-    ({}, ValueError, r"interpolate: scale_factor must be given"),
-    ({"scale_factor": 2, "mode": "bilinear"}, ValueError,
-     r"interpolate: only mode='nearest' is supported, got mode='bilinear'"),
-    ({"scale_factor": 1.5}, ValueError, r"interpolate: scale_factor must be an integer >= 1 .*got scale_factor=1.5"),
-    ({"scale_factor": (2, 2, 2)}, TypeError, r"interpolate: scale_factor must be a number or a pair of numbers"),
-    ({"scale_factor": 2, "align_corners": False}, ValueError, r"interpolate: align_corners=False cannot be set"),
-])
-def test_interpolate_refuses_what_it_does_not_compute(kwargs, error, message):
-    with pytest.raises(error, match=message):
-        F.interpolate(mg.zeros(1, 1, 2, 2), **kwargs)
-
-
 @pytest.mark.parametrize("factor, error, message", [
     (0, ValueError, r"upsample_nearest2d: scale_factor must be at least 1"),
     (1.5, TypeError, r"upsample_nearest2d: scale_factor must be an int or a pair of ints, got 1.5"),

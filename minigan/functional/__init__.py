@@ -4,9 +4,11 @@ from minigan.functional.arithmetic import (
     abs, add, astype, clip, div, exp, log, maximum, mul, neg, pow, sqrt, sub, to_device, where,
 )
 from minigan.functional.conv import conv2d, conv_transpose2d
+from minigan.functional.interpolation import adaptive_avg_pool2d, interpolate
 from minigan.functional.linear import embedding, linear, matmul
 from minigan.functional.loss import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss
 from minigan.functional.normalization import batch_norm
+from minigan.functional.padding import pad
 from minigan.functional.reduction import logsumexp, max, mean, min, std, sum, var
-from minigan.functional.sampling import avg_pool2d, dropout, interpolate, pixel_shuffle, upsample_nearest2d
+from minigan.functional.sampling import avg_pool2d, dropout, pixel_shuffle, upsample_nearest2d
 from minigan.functional.shape import broadcast_to, concat, flatten, getitem, reshape, stack, sum_to, transpose

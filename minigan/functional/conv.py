@@ -368,16 +368,22 @@ def check_padding_string(padding, stride, op):
         raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride!r}")
 
 
+def same_padding(kernel_size, dilation):
+    """((top, bottom), (left, right)) for padding="same": d (k - 1) in all along each axis, so that the
+    output keeps the input's size; when that is odd the odd one goes after the input, as in PyTorch."""
+    totals = (d * (k - 1) for k, d in zip(kernel_size, dilation))
+    return tuple((t // 2, t - t // 2) for t in totals)
+
+
 def _string_padding(op, x, weight, padding, stride, dilation):
-    """(x, symmetric padding) for ``padding`` "valid" or "same". For "same" each axis needs
-    d (k - 1) zeros in all; the im2col kernels pad both sides alike, so when that is odd the odd zero
-    goes after the input as an explicit row or column (where PyTorch puts it too)."""
+    """(x, symmetric padding) for ``padding`` "valid" or "same". The im2col kernels pad both sides
+    alike, so "same"'s odd zero, if any, is appended to x as an explicit row or column."""
     check_padding_string(padding, stride, op)
     if padding == "valid":
         return x, 0
     d = int_pair(dilation, op, "dilation", 1, _shapes(x, weight))
-    total = [d[a] * (weight.shape[2 + a] - 1) for a in (0, 1)]
-    return _zeros_after(x, total[0] % 2, total[1] % 2), (total[0] // 2, total[1] // 2)
+    (top, bottom), (left, right) = same_padding(weight.shape[2:], d)
+    return _zeros_after(x, bottom - top, right - left), (top, left)
 
 
 def _zeros_after(x, rows, cols):

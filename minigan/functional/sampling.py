@@ -1,5 +1,5 @@
-"""Resampling and noise: dropout, avg_pool2d, upsample_nearest2d (and interpolate, PyTorch's name for
-it), pixel_shuffle (PyTorch semantics).
+"""Resampling and noise: dropout, avg_pool2d, upsample_nearest2d, pixel_shuffle (PyTorch semantics;
+``interpolation.py`` resizes by any size or factor, in every interpolation mode).
 
 Only dropout is a Function of its own; the others are built from shape ops and conv2d, so their
 gradients (and gradients of gradients) come from those ops' backward.
@@ -106,42 +106,6 @@ def upsample_nearest2d(x, scale_factor):
     n, c, h, w = x.shape
     blocks = broadcast_to(reshape(x, (n, c, h, 1, w, 1)), (n, c, h, fh, w, fw))
     return reshape(blocks, (n, c, h * fh, w * fw))
-
-
-def _is_number(value):
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def nearest_factors(op, size, scale_factor, mode, align_corners):
-    """(fh, fw) for ``torch.nn.functional.interpolate``'s arguments, where minigan computes them:
-    nearest-neighbour upsampling by whole-number factors. For such a factor mode "nearest-exact"
-    picks the same source pixel (floor((i + 1/2) / f) = floor(i / f)), so it is accepted too. ``size``,
-    the interpolating modes and fractional factors are refused, naming ``op``, rather than computed
-    otherwise; so is ``align_corners``, which PyTorch refuses for the nearest modes too."""
-    if mode not in ("nearest", "nearest-exact"):
-        raise ValueError(f"{op}: only mode='nearest' is supported, got mode={mode!r}")
-    if size is not None:
-        raise ValueError(f"{op}: size={size!r} is not supported; give an integer scale_factor instead")
-    if scale_factor is None:
-        raise ValueError(f"{op}: scale_factor must be given (size= is not supported)")
-    if align_corners is not None:
-        raise ValueError(f"{op}: align_corners={align_corners!r} cannot be set with mode={mode!r}, as in "
-                         "PyTorch (only the interpolating modes take it)")
-    pair = isinstance(scale_factor, (tuple, list))
-    factors = tuple(scale_factor) if pair else (scale_factor, scale_factor)
-    if len(factors) != 2 or not all(_is_number(f) for f in factors):
-        raise TypeError(f"{op}: scale_factor must be a number or a pair of numbers, got {scale_factor!r}")
-    if not all(float(f).is_integer() and f >= 1 for f in factors):
-        raise ValueError(f"{op}: scale_factor must be an integer >= 1 (or a pair of them): each pixel is "
-                         f"copied into a whole block; got scale_factor={scale_factor!r}")
-    return int(factors[0]), int(factors[1])
-
-
-def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
-    """``torch.nn.functional.interpolate`` for what minigan computes: 4-D input, mode "nearest" (or
-    "nearest-exact"), whole-number ``scale_factor`` (an int, a whole float, or a pair), which is
-    ``upsample_nearest2d``. ``recompute_scale_factor`` changes nothing for whole factors."""
-    return upsample_nearest2d(x, nearest_factors("interpolate", size, scale_factor, mode, align_corners))
 
 
 def pixel_shuffle(x, upscale_factor):

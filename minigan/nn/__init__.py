@@ -8,9 +8,14 @@ from minigan.nn.embedding import Embedding
 from minigan.nn.linear import Linear
 from minigan.nn.module import Module, Parameter
 from minigan.nn.normalization import BatchNorm1d, BatchNorm2d
-from minigan.nn.sampling import AvgPool2d, PixelShuffle, Upsample
+from minigan.nn.padding import CircularPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d, ZeroPad2d
+from minigan.nn.sampling import (
+    AdaptiveAvgPool2d, AvgPool2d, PixelShuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
+)
 from minigan.nn.shape import Flatten, Unflatten
 
 __all__ = ["init", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "ModuleList", "Sequential", "Conv2d",
            "ConvTranspose2d", "Dropout", "Embedding", "Linear", "Module", "Parameter", "BatchNorm1d", "BatchNorm2d",
-           "AvgPool2d", "PixelShuffle", "Upsample", "Flatten", "Unflatten"]
+           "AvgPool2d", "AdaptiveAvgPool2d", "PixelShuffle", "Upsample", "UpsamplingNearest2d",
+           "UpsamplingBilinear2d", "Flatten", "Unflatten",
+           "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d"]

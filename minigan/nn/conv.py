@@ -4,13 +4,19 @@ Weights: Conv2d (out_channels, in_channels / groups, kh, kw); ConvTranspose2d (i
 out_channels / groups, kh, kw). Both are initialised as PyTorch does, ``kaiming_uniform_(a=sqrt(5))``
 and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's fan_in = weight.shape[1] * kh * kw.
 Grouped convolutions are the functional ops' ``groups``: one convolution per group on slices of the
-channels and weights.
+channels and weights. Conv2d's ``padding_mode`` other than "zeros" pads with ``F.pad`` in that mode and
+then convolves without padding, as PyTorch does; ConvTranspose2d takes "zeros" only, as in PyTorch.
 """
 import math
 
-from minigan.functional.conv import check_padding_string, conv2d, conv_transpose2d, int_pair, positive_int
+from minigan.functional.conv import (
+    check_padding_string, conv2d, conv_transpose2d, int_pair, positive_int, same_padding,
+)
+from minigan.functional.padding import pad
 from minigan.nn import init
 from minigan.nn.module import Module, new_parameter
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _Conv(Module):
@@ -22,8 +28,11 @@ class _Conv(Module):
                  padding_mode, output_padding, device, dtype):
         super().__init__()
         layer = type(self).__name__
-        if padding_mode != "zeros":
-            raise ValueError(f"{layer}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"{layer}: padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
+                             f"got {padding_mode!r}")
+        if self.transposed and padding_mode != "zeros":
+            raise ValueError(f"{layer}: only padding_mode='zeros' is supported (as in PyTorch), got {padding_mode!r}")
         groups = positive_int(groups, layer, "groups")
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{layer}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
@@ -71,12 +80,15 @@ class _Conv(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"  # unquoted, as PyTorch prints it
         return text
 
 
 class Conv2d(_Conv):
     """2-D convolution (cross-correlation), NCHW, as ``torch.nn.Conv2d``; ``padding`` may be "valid" or
-    "same" (stride 1), and an unbatched (C, H, W) input gives an unbatched output."""
+    "same" (stride 1), and an unbatched (C, H, W) input gives an unbatched output. ``padding_mode`` is
+    "zeros", "reflect", "replicate" or "circular": what fills the ``padding`` border (see ``F.pad``)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -85,7 +97,20 @@ class Conv2d(_Conv):
 
     def forward(self, x):
         self._check_channels(x)
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        if self.padding_mode == "zeros":
+            return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x = pad(x, self._pad_amounts(), self.padding_mode)
+        return conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+    def _pad_amounts(self):
+        """``self.padding`` as F.pad's (left, right, top, bottom); "same" split as conv2d splits it."""
+        if self.padding == "valid":
+            return (0, 0, 0, 0)
+        if self.padding == "same":
+            (top, bottom), (left, right) = same_padding(self.kernel_size, self.dilation)
+            return (left, right, top, bottom)
+        ph, pw = self.padding
+        return (pw, pw, ph, ph)
 
 
 class ConvTranspose2d(_Conv):

@@ -1,4 +1,5 @@
-"""Resampling layers: AvgPool2d, Upsample, PixelShuffle, as ``torch.nn``'s, over minigan's functional ops.
+"""Resampling layers: AvgPool2d, Upsample (and its two fixed-mode forms), AdaptiveAvgPool2d, PixelShuffle,
+as ``torch.nn``'s, over minigan's functional ops.
 
 They have no parameters. Each takes PyTorch's arguments with PyTorch's defaults and keeps them as given
 (so ``repr`` is PyTorch's); where the functional op computes only some of what PyTorch offers, other
@@ -6,8 +7,10 @@ values are refused when the layer is built, with the layer and argument named, r
 computing something else.
 """
 from minigan.functional.conv import int_pair, positive_int
-from minigan.functional.sampling import avg_pool2d, nearest_factors, pixel_shuffle, upsample_nearest2d
-from minigan.functional.shape import as_tensor
+from minigan.functional.interpolation import (
+    adaptive_avg_pool2d, adaptive_output_size, check_interpolate_args, interpolate,
+)
+from minigan.functional.sampling import avg_pool2d, pixel_shuffle
 from minigan.nn.module import Module
 
 
@@ -52,31 +55,60 @@ class AvgPool2d(Module):
 
 
 class Upsample(Module):
-    """Nearest-neighbour upsampling by integer factors: (N, C, H, W) -> (N, C, H fh, W fw), each pixel
-    copied into an fh x fw block; as ``torch.nn.Upsample(scale_factor=f, mode="nearest")``.
-
-    ``scale_factor`` is an integer (``2`` or ``2.0``) or a pair ``(fh, fw)``; it is kept as float(s),
-    as PyTorch keeps it. The arguments are ``F.interpolate``'s and are checked when the layer is built
-    (``functional.sampling.nearest_factors`` says what is refused).
-    """
+    """Resize the spatial axes: (N, C, L) or (N, C, H, W) to ``size``, or by ``scale_factor``, in
+    ``mode``; as ``torch.nn.Upsample``, computed by ``F.interpolate`` (which says what each argument
+    means). The arguments are checked when the layer is built; ``scale_factor`` is kept as float(s) and
+    the rest as given, as PyTorch keeps them, so ``repr`` is PyTorch's."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
         super().__init__()
-        self.factors = nearest_factors("Upsample", size, scale_factor, mode, align_corners)
-        self.size, self.mode, self.align_corners = None, mode, None
-        pair = isinstance(scale_factor, (tuple, list))
-        self.scale_factor = tuple(float(f) for f in scale_factor) if pair else float(scale_factor)
+        check_interpolate_args(type(self).__name__, size, scale_factor, mode, align_corners, recompute_scale_factor)
+        self.size = tuple(size) if isinstance(size, list) else size
+        if scale_factor is not None:
+            pair = isinstance(scale_factor, (tuple, list))
+            scale_factor = tuple(float(f) for f in scale_factor) if pair else float(scale_factor)
+        self.scale_factor, self.mode, self.align_corners = scale_factor, mode, align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, x):
-        x = as_tensor(x)
-        if x.ndim != 4:
-            raise ValueError(f"Upsample: expected input (N, C, H, W), got shape {tuple(x.shape)}")
-        return upsample_nearest2d(x, self.factors)
+        return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                           self.recompute_scale_factor)
 
     def extra_repr(self):
-        return f"scale_factor={self.scale_factor!r}, mode={self.mode!r}"
+        given = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else f"size={self.size!r}"
+        return f"{given}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(size, scale_factor, mode="nearest")``, as ``torch.nn.UpsamplingNearest2d``."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(size, scale_factor, mode="bilinear", align_corners=True)``, as
+    ``torch.nn.UpsamplingBilinear2d``: the corner pixels of input and output coincide."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average over windows that tile the input, to a fixed output size: (N, C, H, W) -> (N, C, oh, ow),
+    or unbatched; as ``torch.nn.AdaptiveAvgPool2d`` (``F.adaptive_avg_pool2d`` gives the windows)."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        adaptive_output_size(type(self).__name__, output_size)
+        self.output_size = output_size
+
+    def forward(self, x):
+        return adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size!r}"
 
 
 class PixelShuffle(Module):

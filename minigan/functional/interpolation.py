@@ -1,0 +1,258 @@
+"""Resizing: ``interpolate`` (PyTorch's modes nearest, nearest-exact, linear, bilinear, bicubic and area)
+and ``adaptive_avg_pool2d``.
+
+Every mode is linear in the input and separable. Resizing one axis from n samples to m is y = A x along
+that axis, for an (m, n) matrix A whose row i holds the weights that output sample i gives the input
+samples: a single 1 (nearest), two weights (linear), four (cubic), or 1/len over a window (area). So a
+resize is one matmul per resized axis with a constant matrix, and its gradients of every order are
+matmul's own (A^T g). The matrices are dense, O(m n) work per row where a gather needs O(m taps); at
+the sizes minigan trains on (28 to 128 pixels a side) the BLAS call is still far quicker than a gather
+whose backward must scatter-add (``benchmarks/README.md``, "interpolate"). One consequence: a non-finite
+input value spreads along its whole row and column (0 x inf is NaN), where a gather keeps it local;
+finite inputs are unaffected.
+
+Source positions follow ATen's (``aten/src/ATen/native/UpSample.h``) to the rounding, so results match
+PyTorch's: the scale is 1 / scale_factor when a factor is given (and not recomputed), else in / out;
+without align_corners output sample i sits at scale (i + 1/2) - 1/2 in the input (clamped at 0 except
+for cubic), with it at i (n - 1) / (m - 1). The weights are computed in the input's dtype, as ATen does
+for float32 and float64.
+"""
+import math
+
+import numpy as np
+
+from minigan import backend
+from minigan.functional.linear import matmul
+from minigan.functional.sampling import upsample_nearest2d
+from minigan.functional.shape import as_tensor
+from minigan.tensor import Tensor
+
+# The number of spatial axes each mode resizes (None: one or two, from the input's rank).
+MODES = {"nearest": None, "nearest-exact": None, "area": None, "linear": 1, "bilinear": 2, "bicubic": 2}
+INTERPOLATING = ("linear", "bilinear", "bicubic")
+CUBIC_A = -0.75  # the cubic convolution's free parameter, as ATen and OpenCV set it (Keys 1981 uses -0.5)
+
+
+# -- one axis: the (m, n) weight matrix ---------------------------------------------------------
+
+def _scale(n, m, factor, dtype):
+    """ATen's compute_scales_value: 1 / factor when the factor is used, else n / m, in ``dtype``."""
+    return dtype(1.0 / factor) if factor is not None else dtype(n) / dtype(m)
+
+
+def nearest_index(n, m, factor, exact, two_d=True, dtype=np.float32):
+    """Source index of each of m outputs from n inputs: floor(i s) ("nearest", ATen's legacy rule) or
+    floor((i + 1/2) s) ("nearest-exact"). s and the product are computed in ``dtype`` (the input's) and
+    the product rounded to float32 before the floor, as ATen's CPU kernels do. ATen's 2-D "nearest"
+    (``two_d``) maps m = n and m = 2n exactly, whatever the factor; its 1-D kernel does not.
+
+    PyTorch's own kernels are not consistent at the edges, so an index here can differ from PyTorch's
+    by one there: where (i + 1/2) s falls on a whole number (1-D and 2-D, float32 and float64 round it
+    differently), and in 2-D when a factor other than 1 or 2 gives m = n or m = 2n and the output is
+    wide (ATen's vectorised kernel, used from about 96 columns, skips the exact maps). In 12,000 random
+    resizes against torch 2.13 (sides up to 64, outputs up to 128), 1 in 150 of the 2-D ones (most of
+    them float64) and 1 in 6,000 of the 1-D ones differed so; whole factors never do
+    (``tests/test_interpolation.py`` keeps examples).
+    """
+    i = np.arange(m)
+    if two_d and not exact and m in (n, 2 * n):
+        return i * n // m
+    dtype = np.dtype(dtype).type
+    s = _scale(n, m, factor, dtype)
+    pos = (i.astype(dtype) + dtype(0.5 if exact else 0.0)) * s
+    return np.minimum(np.floor(pos.astype(np.float32)).astype(np.int64), n - 1)
+
+
+def _taps(mode, n, m, factor, align_corners, dtype, two_d):
+    """(index, weight) arrays of shape (m, taps): output i = sum_t weight[i, t] x[index[i, t]]."""
+    if mode in ("nearest", "nearest-exact"):
+        return nearest_index(n, m, factor, mode == "nearest-exact", two_d, dtype)[:, None], np.ones((m, 1), dtype)
+    if mode == "area":
+        # Adaptive average pooling: output i averages inputs floor(i n / m) .. ceil((i + 1) n / m) - 1.
+        i = np.arange(m)
+        start, stop = i * n // m, -(-(i + 1) * n // m)
+        width = int((stop - start).max())
+        index = start[:, None] + np.arange(width)
+        inside = index < stop[:, None]
+        weight = np.where(inside, (dtype(1) / (stop - start).astype(dtype))[:, None], dtype(0))
+        return np.where(inside, index, 0), weight.astype(dtype)
+    cubic = mode == "bicubic"
+    if mode != "bicubic" and m == n:
+        return np.arange(m)[:, None], np.ones((m, 1), dtype)
+    i = np.arange(m).astype(dtype)
+    if align_corners:
+        s = dtype(n - 1) / dtype(m - 1) if m > 1 else dtype(0)
+        pos = s * i
+    else:
+        s = _scale(n, m, factor, dtype)
+        pos = s * (i + dtype(0.5)) - dtype(0.5)
+        if not cubic:
+            pos = np.maximum(pos, dtype(0))
+    # ATen's guard_index_and_lambda: the left neighbour, and the fraction of the way to the right one.
+    left = np.minimum(np.floor(pos).astype(np.int64), n - 1)
+    t = np.clip(pos - left.astype(dtype), dtype(0), dtype(1)).astype(dtype)
+    if not cubic:
+        right = left + (left < n - 1)
+        return np.stack([left, right], 1), np.stack([dtype(1) - t, t], 1).astype(dtype)
+    # Cubic convolution (Keys 1981) with a = CUBIC_A: taps at left - 1 .. left + 2, clamped to the
+    # edge (so the edge sample is repeated, as ATen's bounded access does).
+    a = dtype(CUBIC_A)
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731  (|x| <= 1)
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731  (1 < |x| < 2)
+    weight = np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], 1).astype(dtype)
+    return np.clip(left[:, None] + np.arange(-1, 3), 0, n - 1), weight
+
+
+def resize_matrix(mode, n, m, factor=None, align_corners=False, dtype=np.float32, two_d=True):
+    """The (m, n) matrix that resizes one axis from n samples to m in ``mode`` (see the module's
+    docstring); ``factor`` is the scale factor when ATen would use it, else None; ``two_d`` says the
+    axis is one of an image's two (see ``nearest_index``)."""
+    dtype = np.dtype(dtype).type
+    index, weight = _taps(mode, n, m, factor, align_corners, dtype, two_d)
+    a = np.zeros((m, n), dtype)
+    rows = np.broadcast_to(np.arange(m)[:, None], index.shape)
+    np.add.at(a, (rows, index), weight)  # taps clamped onto the same edge sample add up
+    return a
+
+
+def _resize(x, matrices):
+    """Resize x's trailing axes, one (m, n) matrix per axis; an identity leaves its axis alone."""
+    for k, a in enumerate(matrices):
+        if a.shape[0] == a.shape[1] and np.array_equal(a, np.eye(len(a), dtype=a.dtype)):
+            continue
+        # Along the last axis y = x A^T; along the one before it, y = A x (matmul broadcasts over N, C).
+        if k == len(matrices) - 1:
+            x = matmul(x, Tensor._wrap(backend.to_device(np.ascontiguousarray(a.T), x.device)))
+        else:
+            x = matmul(Tensor._wrap(backend.to_device(a, x.device)), x)
+    return x
+
+
+# -- arguments, as torch.nn.functional.interpolate takes them -------------------------------------
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _positive_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
+
+
+def _positive_number(v):
+    return _is_number(v) and 0 < v < math.inf
+
+
+def _check_values(op, name, value, good):
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if not values or not all(good(v) for v in values):
+        kind = "a positive int" if good is _positive_int else "a positive number"
+        raise ValueError(f"{op}: {name} must be {kind} or a sequence of them (one per spatial axis), "
+                         f"got {name}={value!r}")
+
+
+def check_interpolate_args(op, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias=False):
+    """Check ``interpolate``'s arguments that do not depend on the input, naming ``op``; return
+    align_corners resolved (False for the interpolating modes when not given)."""
+    if mode not in MODES:
+        raise ValueError(f"{op}: mode must be one of {', '.join(map(repr, MODES))}, got mode={mode!r}")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give exactly one of size and scale_factor, got size={size!r} and "
+                         f"scale_factor={scale_factor!r}")
+    if size is not None:
+        _check_values(op, "size", size, _positive_int)
+    else:
+        _check_values(op, "scale_factor", scale_factor, _positive_number)
+    if recompute_scale_factor and size is not None:
+        raise ValueError(f"{op}: recompute_scale_factor has no meaning with an explicit size={size!r}")
+    if antialias:
+        raise ValueError(f"{op}: antialias=True is not supported (it low-passes before downsampling)")
+    if mode in INTERPOLATING:
+        return bool(align_corners)
+    if align_corners is not None:
+        raise ValueError(f"{op}: align_corners={align_corners!r} can only be set with the interpolating modes "
+                         f"{', '.join(INTERPOLATING)}, not mode={mode!r} (as in PyTorch)")
+    return None
+
+
+def _output_size(op, x, size, scale_factor, mode, recompute):
+    """(sizes, factors): the output's spatial sizes, and the scale factors ATen would use (None each
+    where it uses in / out instead: an explicit size, a recomputed factor, or mode area)."""
+    spatial = x.shape[2:]
+    name, value = ("size", size) if size is not None else ("scale_factor", scale_factor)
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * len(spatial)
+    if len(values) != len(spatial):
+        raise ValueError(f"{op}: {name}={value!r} gives {len(values)} values for input of shape {tuple(x.shape)}, "
+                         f"which has {len(spatial)} spatial axes")
+    if size is not None:
+        return tuple(int(v) for v in values), (None,) * len(spatial)
+    sizes = tuple(math.floor(n * float(f)) for n, f in zip(spatial, values))
+    if min(sizes) < 1:
+        raise ValueError(f"{op}: scale_factor={scale_factor!r} shrinks input of shape {tuple(x.shape)} to "
+                         f"spatial size {sizes}; every output size must be at least 1")
+    if recompute or mode == "area":
+        return sizes, (None,) * len(spatial)
+    return sizes, tuple(float(f) for f in values)
+
+
+def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """Resize the spatial axes of x, as ``torch.nn.functional.interpolate``.
+
+    x is (N, C, L) for modes nearest, nearest-exact, linear and area, or (N, C, H, W) for nearest,
+    nearest-exact, bilinear, bicubic and area. Give either ``size`` (an int, or one per spatial axis) or
+    ``scale_factor`` (a number, or one per axis; the output is floor(n f) samples). ``align_corners``
+    (linear, bilinear and bicubic only; default False) maps the corner samples of input and output onto
+    each other instead of their outer edges. ``recompute_scale_factor=True`` places the samples by
+    in / out instead of 1 / scale_factor. Not supported: 5-D input (trilinear) and ``antialias=True``.
+
+    Whole-number nearest upscaling copies each pixel into a block (``upsample_nearest2d``); every other
+    case is a matmul per axis (see the module's docstring).
+    """
+    op = "interpolate"
+    align_corners = check_interpolate_args(op, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                                           antialias)
+    x = as_tensor(x)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: input must be 3-D (N, C, L) or 4-D (N, C, H, W), got shape {tuple(x.shape)}")
+    if MODES[mode] not in (None, x.ndim - 2):
+        need = "3-D (N, C, L)" if MODES[mode] == 1 else "4-D (N, C, H, W)"
+        raise ValueError(f"{op}: mode={mode!r} needs {need} input, got shape {tuple(x.shape)}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
+    sizes, factors = _output_size(op, x, size, scale_factor, mode, recompute_scale_factor)
+    spatial = x.shape[2:]
+
+    if mode in ("nearest", "nearest-exact") and x.ndim == 4:
+        blocks = [m // n if m % n == 0 else 0 for n, m in zip(spatial, sizes)]
+        if all(f and np.array_equal(nearest_index(n, m, g, mode == "nearest-exact", dtype=x.dtype), np.arange(m) // f)
+               for n, m, f, g in zip(spatial, sizes, blocks, factors)):
+            return upsample_nearest2d(x, tuple(blocks))
+
+    return _resize(x, [resize_matrix(mode, n, m, f, align_corners, x.dtype, two_d=x.ndim == 4)
+                       for n, m, f in zip(spatial, sizes, factors)])
+
+
+def adaptive_output_size(op, output_size):
+    """``output_size`` (an int, or a pair with None keeping an axis) as a checked pair, naming ``op``."""
+    pair = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    ok = lambda v: v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0)  # noqa: E731
+    if len(pair) != 2 or not all(ok(v) for v in pair):
+        raise ValueError(f"{op}: output_size must be a positive int or a pair of them (None keeps an axis), "
+                         f"got {output_size!r}")
+    return pair
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Average over windows that tile the input: (N, C, H, W) -> (N, C, oh, ow), or unbatched
+    (C, H, W) -> (C, oh, ow), as ``torch.nn.functional.adaptive_avg_pool2d``. Output row i averages
+    input rows floor(i H / oh) .. ceil((i + 1) H / oh) - 1 (likewise columns); ``output_size`` is an int
+    or a pair, None in it keeping that axis's size."""
+    op = "adaptive_avg_pool2d"
+    x = as_tensor(x)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {tuple(x.shape)}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
+    pair = adaptive_output_size(op, output_size)
+    sizes = tuple(int(n if v is None else v) for n, v in zip(x.shape[-2:], pair))
+    return _resize(x, [resize_matrix("area", n, m, dtype=x.dtype) for n, m in zip(x.shape[-2:], sizes)])
