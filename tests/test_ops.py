@@ -361,6 +361,96 @@ def test_softmax_and_cross_entropy_match_torch(case, seed):
                                rtol=1e-10, atol=1e-15)
 
 
+@st.composite
+def full_cross_entropy_case(draw):
+    """Logits (C,), (N, C) or (N, C, d1[, d2]); class-index targets (some ignored) or class probabilities;
+    PyTorch's keyword arguments."""
+    c = draw(st.integers(1, 4))
+    rank = draw(st.integers(1, 4))
+    shape = (c,) if rank == 1 else (draw(st.integers(1, 3)), c) + tuple(draw(st.integers(1, 3)) for _ in range(rank - 2))
+    kwargs = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    if draw(st.booleans()):
+        kwargs["weight"] = draw(hnp.arrays(np.float64, (c,), elements=st.floats(0.1, 2.0)))
+    if draw(st.booleans()):
+        kwargs["label_smoothing"] = draw(st.sampled_from([0.1, 0.5, 1.0]))
+    if draw(st.booleans()):  # class probabilities
+        target = draw(hnp.arrays(np.float64, shape, elements=st.floats(0.0, 1.0)))
+    else:
+        tshape = () if rank == 1 else (shape[0],) + shape[2:]
+        target = draw(hnp.arrays(np.int64, tshape, elements=st.integers(0, c - 1)))
+        if draw(st.booleans()):
+            kwargs["ignore_index"] = draw(st.sampled_from([-100, 0]))
+            ignored = draw(hnp.arrays(np.bool_, tshape))
+            target = np.where(ignored, kwargs["ignore_index"], target)
+    return shape, target, kwargs
+
+
+def _cross_entropy_reference(x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """PyTorch's definition, one position at a time: the target made a distribution q (one-hot for a class
+    index, mixed with uniform by label_smoothing), loss = -sum_c w_c q_c log p_c; "mean" divides by the
+    counted targets' weight (class indices) or by their number (probabilities)."""
+    one = x.ndim == 1
+    x = x[None] if one else x
+    c = x.shape[1]
+    log_p = np.moveaxis(_log_softmax_reference(x, 1), 1, -1).reshape(-1, c)
+    w = np.ones(c) if weight is None else weight
+    soft = target.dtype.kind == "f"
+    rows = np.moveaxis(target.reshape(x.shape), 1, -1).reshape(-1, c) if soft else target.reshape(-1)
+    losses, total = [], 0.0
+    for i in range(len(log_p)):
+        if soft:
+            q, counted = rows[i], 1.0
+        else:
+            if rows[i] == ignore_index:
+                losses.append(0.0)
+                continue
+            q, counted = np.eye(c)[rows[i]], w[rows[i]]
+        q = (1 - label_smoothing) * q + label_smoothing / c
+        losses.append(-(w * q * log_p[i]).sum())
+        total += counted
+    losses = np.array(losses)
+    if reduction == "mean":
+        return losses.sum() / total if total else np.nan
+    if reduction == "sum":
+        return losses.sum()
+    return losses.reshape(() if one else (x.shape[0],) + x.shape[2:])
+
+
+@given(case=full_cross_entropy_case(), seed=seeds)
+def test_cross_entropy_weights_ignore_index_smoothing_and_probabilities(device, case, seed):
+    shape, target, kwargs = case
+    x = np.random.default_rng(seed).standard_normal(shape) * 3
+    loss = lambda x_: F.cross_entropy(x_, target, **kwargs)  # noqa: E731
+    expected = _cross_entropy_reference(x, target, **kwargs)
+    np.testing.assert_allclose(loss(mg.tensor(x, device=device)).numpy(), expected, rtol=1e-10, atol=1e-14)
+    if np.all(np.isfinite(expected)):
+        check_grad(loss, [x], device)
+        check_double_grad(loss, [x], device)
+
+
+@given(case=full_cross_entropy_case(), seed=seeds)
+def test_full_cross_entropy_matches_torch(case, seed):
+    torch = pytest.importorskip("torch")
+    shape, target, kwargs = case
+    x = np.random.default_rng(seed).standard_normal(shape) * 3
+    theirs_kwargs = {k: torch.tensor(v) if k == "weight" else v for k, v in kwargs.items()}
+    ours, theirs = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    loss = F.cross_entropy(ours, target, **kwargs)
+    ref = torch.nn.functional.cross_entropy(theirs, torch.tensor(target), **theirs_kwargs)
+    np.testing.assert_allclose(loss.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-14)
+    if np.all(np.isfinite(ref.detach().numpy())):
+        gy = np.random.default_rng(seed).standard_normal(ref.shape)
+        (ours_g,) = mg.grad(loss, [ours], mg.tensor(gy))
+        (theirs_g,) = torch.autograd.grad(ref, [theirs], torch.tensor(gy))
+        np.testing.assert_allclose(ours_g.numpy(), theirs_g.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_cross_entropy_options_keep_float32(device):
+    x = mg.tensor(np.zeros((2, 3, 2), np.float32), device=device)
+    assert F.cross_entropy(x, np.array([[0, -100], [2, 1]]), weight=np.ones(3), label_smoothing=0.1).dtype == np.float32
+    assert F.cross_entropy(x, np.full((2, 3, 2), 1 / 3)).dtype == np.float32
+
+
 def test_logsumexp_of_minus_infinity_and_float32(device):
     x = mg.tensor(np.array([[-np.inf, -np.inf], [1e4, 1e4]], dtype=np.float32), device=device)
     np.testing.assert_allclose(F.logsumexp(x, 1).numpy(), [-np.inf, 1e4 + np.log(2)], rtol=1e-6)
@@ -371,13 +461,21 @@ def test_logsumexp_of_minus_infinity_and_float32(device):
 @pytest.mark.parametrize("call, error, message", [
     (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([0, 3])), IndexError,
      r"cross_entropy: target holds class 3, outside \[0, 3\) for input of shape \(2, 3\)"),
-    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([-1, 0])), IndexError, r"cross_entropy: target holds class -1"),
-    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([0.0, 1.0])), TypeError,
-     r"cross_entropy: target must hold integer class indices, got dtype float64 \(shape \(2,\)\)"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([-1, 0])), IndexError,
+     r"cross_entropy: target holds class -1, .*\(ignore_index is -100\)"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([0.0, 1.0])), ValueError,
+     r"cross_entropy: class-probability target of shape \(2,\) must have the input's shape \(2, 3\)"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([True, False])), TypeError,
+     r"cross_entropy: target must hold integer class indices or float class probabilities, got dtype bool"),
     (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([0, 1, 2])), ValueError,
      r"cross_entropy: target of shape \(3,\) does not fit input of shape \(2, 3\) \(expects \(2,\)\)"),
-    (lambda: F.cross_entropy(mg.zeros(2, 3, 4), np.zeros((2, 4), int)), ValueError,
-     r"cross_entropy: input must be \(N, C\) logits or \(C,\) for one sample, got shape \(2, 3, 4\)"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3, 4), np.zeros((2, 3), int)), ValueError,
+     r"cross_entropy: target of shape \(2, 3\) does not fit input of shape \(2, 3, 4\) \(expects \(2, 4\)\)"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([0, 1]), weight=np.ones(2)), ValueError,
+     r"cross_entropy: weight must be a 1-D array of 3 numbers, one per class of input of shape \(2, 3\)"),
+    (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([0, 1]), label_smoothing=1.5), ValueError,
+     r"cross_entropy: label_smoothing must be a number in \[0, 1\], got 1.5"),
+    (lambda: F.cross_entropy(mg.tensor(1.0), np.array(0)), ValueError, r"cross_entropy: input must be \(C,\)"),
     (lambda: F.cross_entropy(mg.zeros(2, 3), np.array([0, 1]), reduction="max"), ValueError,
      r"cross_entropy: reduction must be one of"),
     (lambda: F.softmax(mg.zeros(2, 3), 2), IndexError, r"logsumexp: axis 2 is out of range"),
