@@ -66,6 +66,9 @@ def _parser():
     t.add_argument("--d-batch", choices=("separate", "joint"),
                    help="D sees real and fake as separate batches or one joint batch (shared batch-norm "
                         "statistics; default joint for dcgan, separate otherwise)")
+    t.add_argument("--d-norm", choices=("batch", "layer"),
+                   help="D's normalisation where it has batch norm: batch, or layer (per sample, as gradient "
+                        "penalties need; default layer with --r1 or --loss wgan-gp, batch otherwise)")
     t.add_argument("--label-smoothing", type=float, help="real label 1 - s for D (one-sided; default 0)")
     t.add_argument("--label-flip", type=float, help="probability of labelling a real sample fake (default 0)")
     t.add_argument("--instance-noise", type=float, help="std of Gaussian noise on D's inputs, annealed to 0")
@@ -106,9 +109,9 @@ def _parser():
 
 
 _TRAIN_FLAGS = ("model", "dataset", "data_dir", "download", "loss", "iters", "batch_size", "optimizer", "lr",
-                "lr_g", "lr_d", "betas", "n_critic", "d_batch", "label_smoothing", "label_flip", "instance_noise",
-                "instance_noise_iters", "r1", "feature_matching", "mmd", "ema", "nz", "seed", "device",
-                "out", "sample_every", "samples", "checkpoint_every")
+                "lr_g", "lr_d", "betas", "n_critic", "d_batch", "d_norm", "label_smoothing", "label_flip",
+                "instance_noise", "instance_noise_iters", "r1", "feature_matching", "mmd", "ema", "nz", "seed",
+                "device", "out", "sample_every", "samples", "checkpoint_every")
 
 
 def _slow_kernels_note(cfg):

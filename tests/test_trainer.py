@@ -91,16 +91,55 @@ def test_every_loss_trains_the_toy_model(loss):
     assert_float32(trainer)
 
 
+@pytest.mark.parametrize("d_norm", ["batch", "layer"])
 @pytest.mark.parametrize("settings", [{"loss": "wgan-gp"}, {"r1": 1.0}])
-def test_gradient_penalties_train_a_critic_with_batch_norm(settings):
-    """DCGAN-28's D has BatchNorm2d: the penalty's backward runs through training-mode batch norm."""
-    trainer = make_trainer("dcgan", iters=1, batch_size=4, **settings)
+def test_gradient_penalties_train_a_dcgan_critic(settings, d_norm):
+    """The penalty's backward runs through D's normalisation, training-mode batch norm included."""
+    trainer = make_trainer("dcgan", iters=1, batch_size=4, d_norm=d_norm, **settings)
+    norm = trainer.D.main[3]
+    assert type(norm).__name__ == {"batch": "BatchNorm2d", "layer": "GroupNorm"}[d_norm]
     before = {k: v.copy() for k, v in trainer.D.state_dict().items()}
     logs = trainer.train()
     assert np.isfinite(logs["d_loss"]) and np.isfinite(logs["g_loss"])
     assert all(np.isfinite(p.grad.data).all() for p in trainer.D.parameters())
     assert any(not np.array_equal(before[k], v) for k, v in trainer.D.state_dict().items() if "weight" in k)
     assert_float32(trainer)
+
+
+@pytest.mark.parametrize("settings, d_norm", [({}, "batch"), ({"loss": "wgan-gp"}, "layer"), ({"r1": 1.0}, "layer"),
+                                              ({"r1": 1.0, "d_norm": "batch"}, "batch")])
+def test_a_gradient_penalty_gives_d_layer_norm_unless_told(settings, d_norm):
+    cfg = run.resolve_config(**settings)
+    assert cfg.d_norm == d_norm
+    assert TrainConfig.from_dict({k: v for k, v in cfg.to_dict().items() if k != "d_norm"}).d_norm == "batch", \
+        "a config.json from before d_norm had batch norm in every D"
+
+
+@pytest.mark.parametrize("model", ["dcgan", "cdcgan", "dcgan64"])
+def test_r1_is_each_samples_own_penalty_only_without_batch_norm(model):
+    """R1 sums D's logits before differentiating, which gives each sample's own gradient only when its
+    logit depends on it alone: with layer norm the batch's penalty is the mean of the one-sample
+    penalties; with batch norm it is not."""
+    from minigan.gan.regularisers import r1_penalty
+    data = tiny_dataset(MODEL_DATA[model], n=4)
+    x = mg.tensor(data.data)
+    labels = data.labels
+    for d_norm, equal in (("layer", True), ("batch", False)):
+        trainer = make_trainer(model, iters=1, dataset=data, d_norm=d_norm)
+        critic = trainer.critic(labels if trainer.conditional else None)
+        whole = r1_penalty(critic, x, 1.0).item()
+        one_at_a_time = []
+        for i in range(len(x)):
+            one = trainer.critic(labels[i:i + 1] if trainer.conditional else None)
+            if d_norm == "batch":
+                # one sample cannot be batch-normalised in training mode; score it in the batch instead,
+                # with the gradient of its own logit alone
+                xi = mg.tensor(data.data, requires_grad=True)
+                (g,) = mg.grad(critic(xi)[i].sum(), [xi])
+                one_at_a_time.append(0.5 * float((g.numpy()[i] ** 2).sum()))
+            else:
+                one_at_a_time.append(r1_penalty(one, x[i:i + 1], 1.0).item())
+        assert np.isclose(whole, np.mean(one_at_a_time), rtol=1e-4) == equal, (d_norm, whole, one_at_a_time)
 
 
 @pytest.mark.parametrize("d_batch", ["separate", "joint"])

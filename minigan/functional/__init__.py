@@ -7,7 +7,7 @@ from minigan.functional.conv import conv2d, conv_transpose2d
 from minigan.functional.interpolation import adaptive_avg_pool2d, interpolate
 from minigan.functional.linear import embedding, linear, matmul
 from minigan.functional.loss import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss
-from minigan.functional.normalization import batch_norm
+from minigan.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from minigan.functional.padding import pad
 from minigan.functional.reduction import logsumexp, max, mean, min, std, sum, var
 from minigan.functional.sampling import avg_pool2d, dropout, pixel_shuffle, upsample_nearest2d

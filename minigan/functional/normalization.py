@@ -15,12 +15,23 @@ Double backward works in both modes. In training mode the first gradient is a fu
 derivative (``BatchNormGrad.backward``) rebuilds that gradient from differentiable ops, with the batch
 statistics recomputed from x, and differentiates the rebuilt graph. This is what a gradient penalty
 (WGAN-GP, R1) through a critic with batch norm needs; only the penalty's backward pays for it.
+
+Per-sample normalisation: ``layer_norm`` (Ba et al. 2016), ``group_norm`` (Wu & He 2018) and
+``instance_norm`` (Ulyanov et al. 2016) take their statistics from each sample alone, so a critic built
+with them judges every sample on its own, as the per-sample gradient penalties of WGAN-GP and R1 assume
+(Gulrajani et al. 2017, section 4, recommend layer norm there). They are compositions of ordinary
+differentiable ops, not fused Functions: their gradients of gradients come for free.
 """
+import math
+import numbers
+import operator
+
 import numpy as np
 
 from minigan import backend, kernels
 from minigan.function import Function, enable_grad, grad, is_grad_enabled
 from minigan.functional.arithmetic import sqrt
+from minigan.functional.reduction import mean
 from minigan.functional.shape import reshape, transpose
 from minigan.tensor import Tensor
 
@@ -206,3 +217,129 @@ def _running_stats(x, running_mean, running_var, weight, bias, eps):
     if bias is not None:
         shift = shift + bias
     return x * reshape(scale, bshape) + reshape(shift, bshape)
+
+
+def as_normalized_shape(op, normalized_shape):
+    """``normalized_shape`` (an int or a sequence of ints, as PyTorch takes it) as a non-empty tuple."""
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    shape = tuple(operator.index(n) for n in normalized_shape)
+    if not shape:
+        raise ValueError(f"{op}: normalized_shape must have at least one dimension, got ()")
+    return shape
+
+
+def _check_floating(op, x):
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
+
+
+def _check_affine(op, name, param, shape, x):
+    """``param`` (weight or bias) must have ``shape`` and the input's dtype and device: a float64 weight
+    would silently make a float32 network's output float64, and another device fails inside an op that
+    does not name this one."""
+    if param is None:
+        return
+    if tuple(param.shape) != shape:
+        raise ValueError(f"{op}: {name} of shape {tuple(param.shape)} does not fit input of shape "
+                         f"{tuple(x.shape)} (expects {shape})")
+    if param.dtype != x.dtype:
+        raise ValueError(f"{op}: {name} dtype {param.dtype} differs from input dtype {x.dtype}")
+    if param.device != x.device:
+        raise ValueError(f"{op}: {name} is on {param.device} but the input of shape {tuple(x.shape)} is on {x.device}")
+
+
+def _standardise(x, axes, eps):
+    """(x - mean) / sqrt(var + eps) over ``axes``, with the biased variance (mean squared deviation)."""
+    centred = x - mean(x, axes, keepdims=True)
+    # One square root and one division per statistic, then a multiply per element (not a divide).
+    invstd = 1 / sqrt(mean(centred * centred, axes, keepdims=True) + eps)
+    return centred * invstd
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalisation over the trailing dimensions ``normalized_shape``, as
+    ``torch.nn.functional.layer_norm``.
+
+    input: (*, S_1, ..., S_k) with (S_1, ..., S_k) = normalized_shape (an int means (int,)). For each
+    index of the leading dimensions, with mean and biased variance over the k trailing ones:
+
+        y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias
+
+    weight, bias: optional tensors of shape normalized_shape (elementwise, not per channel). Returns a
+    tensor of the input's shape and dtype.
+    """
+    shape = as_normalized_shape("layer_norm", normalized_shape)
+    _check_floating("layer_norm", input)
+    k = len(shape)
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} does not match the trailing dimensions of input "
+                         f"of shape {tuple(input.shape)} (expects input of shape (*, {', '.join(map(str, shape))}))")
+    _check_affine("layer_norm", "weight", weight, shape, input)
+    _check_affine("layer_norm", "bias", bias, shape, input)
+    y = _standardise(input, tuple(range(input.ndim - k, input.ndim)), eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def _group_norm(op, x, num_groups, weight, bias, eps):
+    """``group_norm``, with errors naming ``op`` (instance_norm is group norm with one group per channel)."""
+    _check_floating(op, x)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: input must be (N, C, *), got shape {tuple(x.shape)}")
+    n, c = x.shape[:2]
+    if num_groups <= 0 or c % num_groups:
+        raise ValueError(f"{op}: the {c} channels of input of shape {tuple(x.shape)} are not divisible by "
+                         f"num_groups={num_groups}")
+    _check_affine(op, "weight", weight, (c,), x)
+    _check_affine(op, "bias", bias, (c,), x)
+    # Each group's channels and positions as one row; sizes spelled out, as -1 is ambiguous for N = 0.
+    grouped = reshape(x, (n, num_groups, c // num_groups * math.prod(x.shape[2:])))
+    y = reshape(_standardise(grouped, (2,), eps), x.shape)
+    per_channel = (c,) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * reshape(weight, per_channel)
+    if bias is not None:
+        y = y + reshape(bias, per_channel)
+    return y
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalisation, as ``torch.nn.functional.group_norm``.
+
+    input: (N, C, *), C divisible by num_groups = G. The channels are split into G consecutive groups
+    of C / G; for each sample n and group g the mean and biased variance are taken over the group's
+    channels and all positions (C / G * prod(*) values), and
+
+        y = (x - E[x]) / sqrt(Var[x] + eps) * weight[c] + bias[c]
+
+    weight, bias: optional (C,) tensors, per channel. Returns a tensor of the input's shape and dtype.
+    G = 1 normalises each sample over everything (layer norm without its elementwise affine); G = C
+    is instance norm.
+    """
+    return _group_norm("group_norm", input, num_groups, weight, bias, eps)
+
+
+def instance_norm(input, *, weight=None, bias=None, eps=1e-5):
+    """Instance normalisation with each sample's own statistics (PyTorch's ``use_input_stats=True``
+    and no running statistics).
+
+    input: (N, C, *) with more than one position per channel. For each sample n and channel c, with
+    mean and biased variance over the positions (*),
+
+        y = (x - E[x]) / sqrt(Var[x] + eps) * weight[c] + bias[c]
+
+    weight, bias: optional (C,) tensors. This is ``group_norm`` with C groups. The arguments after
+    input are keyword-only: ``torch.nn.functional.instance_norm`` has running_mean and running_var in
+    the second and third places, so a call written for it fails here rather than taking them for
+    weight and bias; ``instance_norm(x, weight=w, bias=b)`` means the same in both.
+    """
+    if input.ndim < 3 or math.prod(input.shape[2:]) <= 1:
+        # With one position per channel every output is the bias alone (x - mean is 0): a shape
+        # mistake, which PyTorch refuses too.
+        raise ValueError(f"instance_norm: input must be (N, C, *) with more than 1 spatial element per channel, "
+                         f"got shape {tuple(input.shape)}")
+    return _group_norm("instance_norm", input, input.shape[1], weight, bias, eps)

@@ -138,7 +138,8 @@ class WassersteinGP(Wasserstein):
     Replaces clipping by a penalty on the critic's gradient norm at random points between real and
     fake samples: lambda E (||grad_x D(x_hat)||_2 - 1)^2 with x_hat = alpha x + (1 - alpha) G(z),
     one alpha ~ U[0, 1] per sample, lambda = 10. The paper uses Adam(1e-4, betas (0, 0.9)) and five
-    critic steps per generator step, and no batch normalisation in the critic.
+    critic steps per generator step, and no batch normalisation in the critic: the command then puts
+    layer norm where the DCGAN critics have batch norm (``--d-norm``, ``models.per_sample_norm``).
     """
 
     name = "wgan-gp"

@@ -58,6 +58,22 @@ def joint_logits(main, real, fake, features=False):
     return (logits, h.reshape(h.shape[0], -1)) if features else logits
 
 
+def per_sample_norm(kind, channels):
+    """D's normalisation layer after a convolution of ``channels`` outputs: "batch" (the DCGAN
+    architectures' BatchNorm2d) or "layer": layer normalisation over each sample's (C, H, W) with a
+    scale and shift per channel (GroupNorm with one group), as the WGAN-GP authors' critic has it.
+
+    A gradient penalty (WGAN-GP's, R1) is a sum over samples of the norm of D's gradient with respect
+    to each one, which assumes D(x_i) depends on x_i alone; training-mode batch norm makes every logit
+    depend on the whole batch, and Gulrajani et al. (2017, section 4) recommend layer normalisation
+    in its place."""
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)
+    raise ValueError(f"unknown discriminator normalisation {kind!r}; choose batch or layer")
+
+
 def _as_logits(out):
     # A convolutional head (DCGAN-64's) ends in (N, 1, 1, 1); the losses take (N, 1).
     return out if out.ndim == 2 else out.reshape(out.shape[0], 1)
@@ -131,16 +147,17 @@ class DCGAN28Generator(nn.Module):
 
 class DCGAN28Discriminator(nn.Module):
     """The W2 discriminator: (C, 28, 28) -> Conv(C, 64, 4, 2, 1)-LReLU(0.2) -> (64, 14, 14)
-    -> Conv(64, 128, 4, 2, 1)-BN2d-LReLU -> (128, 7, 7) -> Flatten-Linear(6272, 1)."""
+    -> Conv(64, 128, 4, 2, 1)-BN2d-LReLU -> (128, 7, 7) -> Flatten-Linear(6272, 1). ``norm="layer"``
+    puts a per-sample layer norm where BN2d is (``per_sample_norm``)."""
 
-    def __init__(self, channels=1, extra_channels=0):
+    def __init__(self, channels=1, extra_channels=0, norm="batch"):
         super().__init__()
         self.image_shape = (channels, 28, 28)
         self.main = nn.Sequential(
             nn.Conv2d(channels + extra_channels, 64, 4, 2, 1),
             nn.LeakyReLU(0.2),
             nn.Conv2d(64, 128, 4, 2, 1),
-            nn.BatchNorm2d(128),
+            per_sample_norm(norm, 128),
             nn.LeakyReLU(0.2),
             nn.Flatten(),
             nn.Linear(128 * 7 * 7, 1),
@@ -187,22 +204,23 @@ class DCGAN64Generator(nn.Module):
 class DCGAN64Discriminator(nn.Module):
     """pytorch/examples dcgan's discriminator (W3): convolutions 64 -> 32 -> 16 -> 8 -> 4 -> 1 pixels
     with ndf, *2, *4, *8 channels, BN (not on the first) and LeakyReLU(0.2); no biases. The example's
-    final Sigmoid is left out: the losses take logits, which is the numerically stable form."""
+    final Sigmoid is left out: the losses take logits, which is the numerically stable form.
+    ``norm="layer"`` puts a per-sample layer norm where each BN is (``per_sample_norm``)."""
 
-    def __init__(self, ndf=64, channels=3):
+    def __init__(self, ndf=64, channels=3, norm="batch"):
         super().__init__()
         self.image_shape = (channels, 64, 64)
         self.main = nn.Sequential(
             nn.Conv2d(channels, ndf, 4, 2, 1, bias=False),
             nn.LeakyReLU(0.2),
             nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ndf * 2),
+            per_sample_norm(norm, ndf * 2),
             nn.LeakyReLU(0.2),
             nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ndf * 4),
+            per_sample_norm(norm, ndf * 4),
             nn.LeakyReLU(0.2),
             nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(ndf * 8),
+            per_sample_norm(norm, ndf * 8),
             nn.LeakyReLU(0.2),
             nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),
         )
@@ -262,8 +280,8 @@ class ConditionalDCGAN28Discriminator(DCGAN28Discriminator):
     """DCGAN-28's discriminator reading the class as an extra image channel: a learned 28x28 map per
     class (an embedding of size 784) stacked onto the image."""
 
-    def __init__(self, num_classes, channels=1):
-        super().__init__(channels, extra_channels=1)
+    def __init__(self, num_classes, channels=1, norm="batch"):
+        super().__init__(channels, extra_channels=1, norm=norm)
         self.num_classes = num_classes
         self.label_embedding = nn.Embedding(num_classes, 28 * 28)
 
@@ -334,11 +352,13 @@ def _require_image_shape(name, sample_shape, height, hint):
                          f"shape {tuple(sample_shape)}; {hint}")
 
 
-def build_models(name, sample_shape, num_classes=None, nz=None, toy_width=128, toy_depth=3):
+def build_models(name, sample_shape, num_classes=None, nz=None, toy_width=128, toy_depth=3, d_norm="batch"):
     """The (generator, discriminator) pair for a model name, checked against the data's sample shape.
 
     ``sample_shape`` is one sample's shape ((C, H, W) or (2,)); ``num_classes`` is needed by the
-    conditional models; ``nz`` overrides the noise size (100 for images, 2 for the toy model).
+    conditional models; ``nz`` overrides the noise size (100 for images, 2 for the toy model);
+    ``d_norm`` ("batch" or "layer", ``per_sample_norm``) is the DCGAN discriminators' normalisation
+    (the MLP and toy discriminators have none).
     """
     sample_shape = tuple(sample_shape)
     if name not in MODELS:
@@ -363,11 +383,11 @@ def build_models(name, sample_shape, num_classes=None, nz=None, toy_width=128, t
     if name in ("dcgan", "cdcgan"):
         _require_image_shape(name, sample_shape, 28, "use --model dcgan64 for 64x64 images, or mlp for any size")
         if name == "dcgan":
-            return DCGAN28Generator(nz, channels), DCGAN28Discriminator(channels)
+            return DCGAN28Generator(nz, channels), DCGAN28Discriminator(channels, norm=d_norm)
         return (ConditionalDCGAN28Generator(num_classes, nz, channels),
-                ConditionalDCGAN28Discriminator(num_classes, channels))
+                ConditionalDCGAN28Discriminator(num_classes, channels, norm=d_norm))
     _require_image_shape(name, sample_shape, 64, "use --model dcgan for 28x28 images, or mlp for any size")
-    return DCGAN64Generator(nz, channels=channels), DCGAN64Discriminator(channels=channels)
+    return DCGAN64Generator(nz, channels=channels), DCGAN64Discriminator(channels=channels, norm=d_norm)
 
 
 def is_conditional(model):

@@ -10,7 +10,9 @@ from minigan.tensor import Tensor
 
 
 def _input_gradient(critic, x):
-    """d sum(critic(x)) / dx, kept in the graph. Summing is fine: sample i's logit depends on x_i only."""
+    """d sum(critic(x)) / dx, kept in the graph. Summing gives each sample's own gradient only when
+    sample i's logit depends on x_i alone: true of a critic without batch norm (the command's
+    ``--d-norm layer``, its default with a penalty; ``models.per_sample_norm``), not of one with."""
     x = Tensor(x.detach().data, requires_grad=True)
     (grad,) = minigan.grad(critic(x).sum(), x, create_graph=True)
     return grad.reshape(grad.shape[0], -1)

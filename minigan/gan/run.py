@@ -20,7 +20,7 @@ from minigan.gan import callbacks as cb
 from minigan.gan.evaluation import evaluate_generator
 from minigan.gan.losses import ALIASES, LOSSES
 from minigan.gan.models import CONDITIONAL, MODELS, build_models, default_nz
-from minigan.gan.trainer import D_BATCHES, TrainConfig, Trainer
+from minigan.gan.trainer import D_BATCHES, D_NORMS, TrainConfig, Trainer
 
 # Per-model defaults. The image models use the DCGAN recipe (Radford et al., 2016): batch 128,
 # Adam 2e-4, betas (0.5, 0.999); ``iters`` of dcgan is sized so that the default run draws digits in
@@ -92,6 +92,7 @@ def _check_numbers(cfg):
         (cfg.batch_size >= 1, f"--batch-size must be at least 1 (got {cfg.batch_size})"),
         (cfg.n_critic >= 1, f"--n-critic must be at least 1 (got {cfg.n_critic})"),
         (cfg.d_batch in D_BATCHES, f"--d-batch must be one of {', '.join(D_BATCHES)} (got {cfg.d_batch!r})"),
+        (cfg.d_norm in D_NORMS, f"--d-norm must be one of {', '.join(D_NORMS)} (got {cfg.d_norm!r})"),
         (0 < cfg.lr_g < math.inf, f"{lr_flag(cfg.lr_g, '--lr-g')} must be a positive number (got {cfg.lr_g})"),
         (0 < cfg.lr_d < math.inf, f"{lr_flag(cfg.lr_d, '--lr-d')} must be a positive number (got {cfg.lr_d})"),
         (0 <= cfg.label_smoothing < 1, f"--label-smoothing must lie in [0, 1) (got {cfg.label_smoothing})"),
@@ -144,7 +145,7 @@ def build(cfg, dataset, callbacks=()):
     minigan.manual_seed(cfg.seed)
     meta = dataset.meta
     try:
-        G, D = build_models(cfg.model, meta["shape"], meta.get("num_classes"), nz=cfg.nz)
+        G, D = build_models(cfg.model, meta["shape"], meta.get("num_classes"), nz=cfg.nz, d_norm=cfg.d_norm)
     except ValueError as exc:
         raise RunError(str(exc)) from None
     try:

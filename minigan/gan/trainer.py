@@ -39,6 +39,7 @@ from minigan.tensor import Tensor
 
 
 D_BATCHES = ("separate", "joint")
+D_NORMS = ("batch", "layer")
 
 
 @dataclasses.dataclass
@@ -60,6 +61,9 @@ class TrainConfig:
     betas: Optional[Tuple[float, float]] = (0.5, 0.999)
     n_critic: int = 1
     d_batch: str = "separate"  # "separate" real and fake batches for D, or one "joint" batch (discriminate_pair)
+    # D's normalisation layers where its architecture has batch norm: "batch", or "layer" (per sample,
+    # which a gradient penalty needs: models.per_sample_norm). None: "layer" with --r1 or wgan-gp, else "batch".
+    d_norm: Optional[str] = None
     label_smoothing: float = 0.0
     label_flip: float = 0.0
     instance_noise: float = 0.0
@@ -83,6 +87,8 @@ class TrainConfig:
         cfg = dataclasses.replace(self)
         cfg.lr_g = self.lr if self.lr_g is None else self.lr_g
         cfg.lr_d = self.lr if self.lr_d is None else self.lr_d
+        if cfg.d_norm is None:
+            cfg.d_norm = "layer" if cfg.r1 or cfg.loss == "wgan-gp" else "batch"
         if cfg.instance_noise and not cfg.instance_noise_iters:
             cfg.instance_noise_iters = cfg.iters
         cfg.betas = tuple(float(b) for b in cfg.betas) if cfg.betas is not None else None
@@ -105,6 +111,7 @@ class TrainConfig:
             if not _is_a(value, fields[key]):
                 raise ValueError(f"config: {key} must be {_describe(fields[key])}, not {value!r}")
         d = dict(d)
+        d.setdefault("d_norm", "batch")  # a config.json from before the key: every D then had batch norm
         if d.get("betas") is not None:
             d["betas"] = tuple(d["betas"])
         return cls(**d)

@@ -7,7 +7,7 @@ from minigan.nn.dropout import Dropout
 from minigan.nn.embedding import Embedding
 from minigan.nn.linear import Linear
 from minigan.nn.module import Module, Parameter
-from minigan.nn.normalization import BatchNorm1d, BatchNorm2d
+from minigan.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm
 from minigan.nn.padding import CircularPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d, ZeroPad2d
 from minigan.nn.sampling import (
     AdaptiveAvgPool2d, AvgPool2d, PixelShuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
@@ -16,6 +16,7 @@ from minigan.nn.shape import Flatten, Unflatten
 
 __all__ = ["init", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "ModuleList", "Sequential", "Conv2d",
            "ConvTranspose2d", "Dropout", "Embedding", "Linear", "Module", "Parameter", "BatchNorm1d", "BatchNorm2d",
+           "LayerNorm", "GroupNorm", "InstanceNorm2d",
            "AvgPool2d", "AdaptiveAvgPool2d", "PixelShuffle", "Upsample", "UpsamplingNearest2d",
            "UpsamplingBilinear2d", "Flatten", "Unflatten",
            "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d"]

@@ -1,13 +1,22 @@
-"""Batch normalisation layers: BatchNorm1d (N, C) or (N, C, L) and BatchNorm2d (N, C, H, W).
+"""Normalisation layers, with PyTorch's arguments, parameter names, state-dict keys and reprs.
 
-Parameters weight (ones) and bias (zeros; ``bias=False`` drops it, as in PyTorch 2.13); buffers
-running_mean (zeros), running_var (ones) and num_batches_tracked (an int64 scalar), all named as in
-PyTorch. ``momentum=None`` uses a cumulative average (1 / num_batches_tracked), as PyTorch does.
+Batch norm: BatchNorm1d (N, C) or (N, C, L) and BatchNorm2d (N, C, H, W). Parameters weight (ones)
+and bias (zeros; ``bias=False`` drops it, as in PyTorch 2.13); buffers running_mean (zeros),
+running_var (ones) and num_batches_tracked (an int64 scalar), all named as in PyTorch.
+``momentum=None`` uses a cumulative average (1 / num_batches_tracked), as PyTorch does.
+
+Per-sample norms, whose statistics come from each sample alone (what a critic under a per-sample
+gradient penalty, WGAN-GP or R1, needs): LayerNorm, GroupNorm and InstanceNorm2d (the latter without
+running statistics only). They live here, beside batch norm, because each is a few lines around its
+function in ``minigan.functional.normalization``; the file stays short.
 """
+import warnings
+
 import numpy as np
 
 from minigan.factories import ones, zeros
-from minigan.functional.normalization import batch_norm
+from minigan.functional.normalization import as_normalized_shape, batch_norm, group_norm, instance_norm, layer_norm
+from minigan.functional.shape import unbatched
 from minigan.nn import init
 from minigan.nn.module import Module, new_parameter
 
@@ -77,3 +86,116 @@ class BatchNorm2d(BatchNorm):
     """Batch norm over (N, C, H, W): statistics per channel C, over N, H and W."""
 
     ranks = (4,)
+
+
+class _PerSampleNorm(Module):
+    """What the per-sample norms share: optional weight (ones) and bias (zeros) of one shape."""
+
+    def _affine_parameters(self, shape, affine, bias, device, dtype):
+        self.register_parameter("weight", new_parameter(shape, device, dtype) if affine else None)
+        self.register_parameter("bias", new_parameter(shape, device, dtype) if affine and bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+
+class LayerNorm(_PerSampleNorm):
+    """Layer norm over the trailing dimensions ``normalized_shape`` of input (*, *normalized_shape).
+
+    y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias, statistics (biased variance) per leading index
+    over the normalized_shape dimensions; weight and bias have shape normalized_shape (elementwise;
+    ``elementwise_affine=False`` drops both, ``bias=False`` the bias). See ``F.layer_norm``.
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape = as_normalized_shape("LayerNorm", normalized_shape)
+        self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
+        self._affine_parameters(self.normalized_shape, self.elementwise_affine, bias, device, dtype)
+
+    def forward(self, x):
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
+class GroupNorm(_PerSampleNorm):
+    """Group norm over input (N, C, *), C = num_channels split into num_groups groups.
+
+    y = (x - E[x]) / sqrt(Var[x] + eps) * weight[c] + bias[c], statistics (biased variance) per sample
+    and group over the group's C / num_groups channels and all positions; weight and bias are (C,)
+    (``affine=False`` drops both, ``bias=False`` the bias). See ``F.group_norm``.
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        if self.num_groups <= 0 or self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels={self.num_channels} is not divisible by "
+                             f"num_groups={self.num_groups}")
+        self.eps, self.affine = eps, bool(affine)
+        self._affine_parameters((self.num_channels,), self.affine, bias, device, dtype)
+
+    def forward(self, x):
+        # Checked here even without affine parameters, which would otherwise be the only check of C.
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm: expected input (N, {self.num_channels}, *) for num_channels="
+                             f"{self.num_channels}, got shape {tuple(x.shape)}")
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class InstanceNorm2d(_PerSampleNorm):
+    """Instance norm over input (N, C, H, W) or unbatched (C, H, W), C = num_features.
+
+    y = (x - E[x]) / sqrt(Var[x] + eps) * weight[c] + bias[c], statistics (biased variance) per sample
+    and channel over H and W, in training and eval mode alike; weight and bias are (C,) when
+    ``affine=True`` (the default is False, as in PyTorch). ``momentum`` is kept for the repr only: it
+    would weigh running statistics, and ``track_running_stats=True`` is not supported. As in PyTorch,
+    a channel count other than num_features is an error with affine parameters and a warning without.
+    See ``F.instance_norm``.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
+                 device=None, dtype=None, *, bias=True):
+        super().__init__()
+        if track_running_stats:
+            raise NotImplementedError("InstanceNorm2d: track_running_stats=True is not supported (minigan keeps no "
+                                      "running statistics for instance norm); use track_running_stats=False, which "
+                                      "normalises every sample by its own statistics in training and eval")
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = bool(affine), False
+        self._affine_parameters((self.num_features,), self.affine, bias, device, dtype)
+        # Absent, as in PyTorch without tracking: code that asks ``m.running_mean is None`` works.
+        for name in ("running_mean", "running_var", "num_batches_tracked"):
+            self.register_buffer(name, None)
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise ValueError(f"InstanceNorm2d: expected input (N, C, H, W) or (C, H, W), got shape {tuple(x.shape)}")
+        channels = x.shape[x.ndim - 3]
+        if channels != self.num_features:
+            message = (f"InstanceNorm2d: input of shape {tuple(x.shape)} has {channels} channels but "
+                       f"num_features={self.num_features}")
+            if self.affine:
+                raise ValueError(message)
+            warnings.warn(message + " (unused without affine parameters)", stacklevel=2)
+        if x.ndim == 3:
+            return unbatched("InstanceNorm2d", x, self._batched)
+        return self._batched(x)
+
+    def _batched(self, x):
+        return instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
