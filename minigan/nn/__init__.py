@@ -1,5 +1,5 @@
 """Layers and modules with PyTorch's names, arguments, layouts and state-dict keys: ``minigan.nn``."""
-from minigan.nn import init
+from minigan.nn import init, utils
 from minigan.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from minigan.nn.container import Identity, ModuleList, Sequential
 from minigan.nn.conv import Conv2d, ConvTranspose2d
@@ -14,7 +14,7 @@ from minigan.nn.sampling import (
 )
 from minigan.nn.shape import Flatten, Unflatten
 
-__all__ = ["init", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "ModuleList", "Sequential", "Conv2d",
+__all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "ModuleList", "Sequential", "Conv2d",
            "ConvTranspose2d", "Dropout", "Embedding", "Linear", "Module", "Parameter", "BatchNorm1d", "BatchNorm2d",
            "LayerNorm", "GroupNorm", "InstanceNorm2d",
            "AvgPool2d", "AdaptiveAvgPool2d", "PixelShuffle", "Upsample", "UpsamplingNearest2d",

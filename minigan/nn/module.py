@@ -5,7 +5,11 @@ to ``_modules`` (a child), and tensors declared with ``register_buffer`` to ``_b
 saved but not trained, such as batch-norm running statistics). ``state_dict`` names them by their
 attribute path, exactly as PyTorch does ("0.weight", "main.3.running_var"), so a PyTorch state dict
 converted to NumPy arrays loads as it is.
+
+``register_forward_pre_hook`` runs a function before every ``forward``, as in PyTorch; spectral
+normalisation (``minigan.nn.utils.spectral_norm``) recomputes its weight that way.
 """
+import itertools
 from collections import namedtuple
 
 import numpy as np
@@ -45,6 +49,19 @@ def new_parameter(shape, device=None, dtype=None):
 LoadResult = namedtuple("LoadResult", ["missing_keys", "unexpected_keys"])
 
 
+class RemovableHandle:
+    """What ``register_forward_pre_hook`` returns: ``handle.remove()`` unregisters the hook (a second
+    call does nothing), as PyTorch's handle."""
+
+    _ids = itertools.count()  # one counter for all modules, so an id never comes back after a removal
+
+    def __init__(self, hooks):
+        self.hooks, self.id = hooks, next(RemovableHandle._ids)
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+
 def _to_array(value):
     """A state-dict value (NumPy array, minigan Tensor, number) as an array."""
     return value.data if isinstance(value, Tensor) else np.asarray(value)
@@ -58,6 +75,7 @@ class Module:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_pre_hooks", {})
         object.__setattr__(self, "training", True)
 
     # -- registration -----------------------------------------------------------------------------
@@ -317,7 +335,21 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before every ``forward``, in registration order; a hook that
+        returns something other than None replaces the positional arguments (a tuple as it is, any
+        other value as a 1-tuple), as in PyTorch. Keyword arguments are passed through untouched.
+        Returns a handle whose ``remove()`` unregisters the hook."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
     def __call__(self, *args, **kwargs):
+        # A snapshot of the hooks, so that a hook may remove itself (or another) while they run.
+        for hook in tuple(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
         return self.forward(*args, **kwargs)
 
     def extra_repr(self):
