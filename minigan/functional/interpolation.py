@@ -77,7 +77,7 @@ def _taps(mode, n, m, factor, align_corners, dtype, two_d):
         weight = np.where(inside, (dtype(1) / (stop - start).astype(dtype))[:, None], dtype(0))
         return np.where(inside, index, 0), weight.astype(dtype)
     cubic = mode == "bicubic"
-    if mode != "bicubic" and m == n:
+    if not cubic and m == n:  # ATen leaves an unchanged axis alone (linear modes)
         return np.arange(m)[:, None], np.ones((m, 1), dtype)
     i = np.arange(m).astype(dtype)
     if align_corners:
