@@ -115,6 +115,18 @@ def test_a_gradient_penalty_gives_d_layer_norm_unless_told(settings, d_norm):
         "a config.json from before d_norm had batch norm in every D"
 
 
+@pytest.mark.parametrize("d_norm, pairs", [("batch", 2), ("layer", 1)])
+def test_the_g_step_passes_the_real_batch_again_only_for_batch_norm(d_norm, pairs):
+    """With the joint batch, the G step runs D on real and fake together only when D's batch norm mixes
+    them; a layer-norm D gives the fakes the same logits alone."""
+    trainer = make_trainer("dcgan", iters=1, d_batch="joint", d_norm=d_norm)
+    calls = []
+    pair = trainer.discriminate_pair
+    trainer.discriminate_pair = lambda *a, **k: calls.append(1) or pair(*a, **k)
+    trainer.train()
+    assert len(calls) == pairs  # the D step's, and the G step's with batch norm
+
+
 @pytest.mark.parametrize("model", ["dcgan", "cdcgan", "dcgan64"])
 def test_r1_is_each_samples_own_penalty_only_without_batch_norm(model):
     """R1 sums D's logits before differentiating, which gives each sample's own gradient only when its

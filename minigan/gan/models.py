@@ -390,6 +390,11 @@ def build_models(name, sample_shape, num_classes=None, nz=None, toy_width=128, t
     return DCGAN64Generator(nz, channels=channels), DCGAN64Discriminator(channels=channels, norm=d_norm)
 
 
+def has_batch_norm(model):
+    """Does ``model`` hold a batch-norm layer (whose statistics mix the samples of a batch)?"""
+    return any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in model.modules())
+
+
 def is_conditional(model):
     """Does ``model`` take class labels as a second argument?"""
     return hasattr(model, "label_embedding")

@@ -32,7 +32,7 @@ import minigan.functional as F
 from minigan import backend, optim
 from minigan import random as mg_random
 from minigan.gan.losses import feature_matching, get_loss, mmd
-from minigan.gan.models import is_conditional
+from minigan.gan.models import has_batch_norm, is_conditional
 from minigan.gan.regularisers import r1_penalty
 from minigan.gan.tricks import EMA, InstanceNoise, real_targets
 from minigan.tensor import Tensor
@@ -197,6 +197,7 @@ class Trainer:
         if config.d_batch not in D_BATCHES:
             raise ValueError(f"d_batch must be one of {', '.join(D_BATCHES)}, got {config.d_batch!r}")
         self.conditional = is_conditional(self.G)
+        self.d_mixes_samples = has_batch_norm(self.D)  # only then does the joint batch change D's logits
         self.opt_g = make_optimizer(config.optimizer, self.G.parameters(), config.lr_g, config.betas)
         self.opt_d = make_optimizer(config.optimizer, self.D.parameters(), config.lr_d, config.betas)
         self.ema = EMA(self.G, config.ema) if config.ema else None
@@ -254,9 +255,9 @@ class Trainer:
                     # Feature matching and the MMD compare D's features of the real batch with the fake batch's.
                     (_, real_h), (fake_logits, fake_h) = self.discriminate_pair(real_in, fake_in, labels,
                                                                                features=True)
-                elif cfg.d_batch == "joint":
+                elif cfg.d_batch == "joint" and self.d_mixes_samples:
                     # D's batch norm must see the mixture it was trained on, so the real batch goes
-                    # through again (its logits unused).
+                    # through again (its logits unused); a D without batch norm scores the fakes alone.
                     fake_logits = self.discriminate_pair(real_in, fake_in, labels)[1]
                 else:
                     fake_logits = self.discriminate(fake_in, labels)
@@ -317,7 +318,8 @@ class Trainer:
         whatever differs between the two batches as a whole, such as how often each class occurs: a
         generator that draws too few 1s goes unpunished. ``"joint"``: D on the 2N samples
         concatenated, so the statistics are over both and those differences stay visible; the G step
-        then passes the real batch through D again, to normalise the fakes the same way. A D with batch
+        then passes the real batch through D again, to normalise the fakes the same way (only when D
+        has batch norm: ``d_mixes_samples``). A D with batch
         norm computes that as ``D.forward_joint(real, fake)``: the same logits, with the halves joined
         only at the first batch norm, so that the G step has no backward pass for the real half below
         it (``models.joint_logits``). Without batch norm in D the two ways give the same logits.
