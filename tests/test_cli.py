@@ -230,6 +230,7 @@ def bad_cases(tmp_path, toy_run):
         "negative sample-every": ([*TOY, "--sample-every", "-1"], "--sample-every must be >= 0"),
         "negative feature matching": ([*TOY, "--feature-matching", "-1"], "--feature-matching is a weight >= 0"),
         "negative mmd": ([*TOY, "--mmd", "-1"], "--mmd is a weight >= 0"),
+        "unknown d-norm": ([*TOY, "--d-norm", "group"], "invalid choice: 'group'"),
         "conditional without labels": (["train", "--model", "cgan", "--dataset", few],
                                        "sub-folder per class) or --model mlp"),
         "run stopped before a checkpoint": ([*TOY, "--out", stopped], "stopped before its first checkpoint"),
@@ -242,7 +243,7 @@ CASES = ["unknown model", "unknown loss", "no usable files", "mixed sizes", "bat
          "not a run folder", "bad sample file", "sample into a folder", "sample where nothing can be written",
          "config edited by hand", "label without classes", "no command", "bad number", "out is a file", "nz 0",
          "negative r1", "infinite lr", "negative lr-g", "negative sample-every", "negative feature matching",
-         "negative mmd", "conditional without labels", "run stopped before a checkpoint",
+         "negative mmd", "unknown d-norm", "conditional without labels", "run stopped before a checkpoint",
          "resume without a checkpoint"]
 
 
