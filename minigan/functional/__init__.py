@@ -1,5 +1,7 @@
 """The differentiable ops, one module per family: ``import minigan.functional as F``."""
-from minigan.functional.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from minigan.functional.activation import (
+    elu, gelu, hardtanh, leaky_relu, log_softmax, mish, prelu, relu, selu, sigmoid, silu, softmax, softplus, tanh,
+)
 from minigan.functional.arithmetic import (
     abs, add, astype, clip, div, exp, log, maximum, mul, neg, pow, sqrt, sub, to_device, where,
 )
@@ -9,6 +11,7 @@ from minigan.functional.linear import embedding, linear, matmul
 from minigan.functional.loss import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss
 from minigan.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from minigan.functional.padding import pad
+from minigan.functional.pooling import avg_pool2d, max_pool2d
 from minigan.functional.reduction import logsumexp, max, mean, min, std, sum, var
-from minigan.functional.sampling import avg_pool2d, dropout, pixel_shuffle, upsample_nearest2d
+from minigan.functional.sampling import dropout, pixel_shuffle, upsample_nearest2d
 from minigan.functional.shape import broadcast_to, concat, flatten, getitem, reshape, stack, sum_to, transpose

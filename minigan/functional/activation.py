@@ -1,8 +1,21 @@
-"""Activations: leaky_relu (a registry kernel), relu, sigmoid, tanh, softplus, softmax, log_softmax."""
+"""Activations, with PyTorch's names, arguments and semantics: leaky_relu (a registry kernel), relu,
+prelu, elu, selu, gelu (its exact form through ``special.erfc``), silu, mish, hardtanh, sigmoid, tanh,
+softplus, softmax, log_softmax.
+
+Each op either composes differentiable ops or is one small Function whose backward is itself written
+with differentiable ops, so gradients of gradients work (gradient penalties differentiate through D
+twice). Forwards run through ``xp`` (NumPy or CuPy) in the input's dtype: Python scalar arguments are
+cast to it, so float32 stays float32.
+"""
+import math
+
 from minigan import backend, kernels
 from minigan.function import Function
-from minigan.functional.arithmetic import exp, floating
+from minigan.functional.arithmetic import _masked, clip, exp, floating, where
 from minigan.functional.reduction import logsumexp
+from minigan.functional.shape import reshape
+from minigan.functional.special import erfc
+from minigan.tensor import Tensor
 
 
 class LeakyReLU(Function):
@@ -65,14 +78,29 @@ class Tanh(Function):
 
 
 class Softplus(Function):
-    """y = log(1 + e^x), computed as max(x, 0) + log1p(e^-|x|) so it never overflows; y' = sigmoid(x)."""
+    """y = log(1 + e^(b x)) / b, and y = x where b x > threshold, as ``torch.nn.functional.softplus``
+    (there the two differ by less than e^-threshold / b). The soft part is computed as
+    (max(bx, 0) + log1p(e^-|bx|)) / b so that it never overflows. y' = sigmoid(b x), 1 on the linear part.
+    """
+
+    def __init__(self, beta, threshold):
+        self.beta, self.threshold = beta, threshold
 
     def forward(self, x):
         xp = backend.get_array_module(x)
-        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        beta = x.dtype.type(self.beta)
+        bx = x if self.beta == 1 else x * beta  # b = 1, the default: skip a multiply and a divide by 1
+        y = xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))
+        if self.beta != 1:
+            y = y / beta
+        # Kept for backward (a bool per element): there the slope is exactly 1, as in PyTorch.
+        self.linear = bx > x.dtype.type(self.threshold)
+        return xp.where(self.linear, x, y)
 
     def backward(self, gy):
-        return gy * sigmoid(self.inputs[0])
+        x = self.inputs[0]
+        slope = sigmoid(x if self.beta == 1 else x * self.beta)
+        return gy * where(self.linear, 1.0, slope)
 
 
 def sigmoid(x):
@@ -83,8 +111,9 @@ def tanh(x):
     return Tanh().apply(floating(x))
 
 
-def softplus(x):
-    return Softplus().apply(floating(x))
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta, linear (y = x) where beta x > threshold; ``torch.nn.functional.softplus``."""
+    return Softplus(float(beta), float(threshold)).apply(floating(x))
 
 
 def log_softmax(x, dim):
@@ -98,3 +127,148 @@ def softmax(x, dim):
     """softmax over axis ``dim``, as ``torch.nn.functional.softmax``: exp(x_i) / sum_j exp(x_j),
     computed as exp(log_softmax(x)) so that it never overflows."""
     return exp(log_softmax(x, dim))
+
+
+# -- ELU and SELU ----------------------------------------------------------------------------------
+
+# SELU's constants (Klambauer et al., "Self-normalizing neural networks", 2017), to PyTorch's digits.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class ELU(Function):
+    """y = s x for x > 0, and s a (e^x - 1) otherwise (ELU: s = 1; SELU: a and s its fixed constants).
+
+    e^x - 1 is computed with expm1, which keeps its precision for small |x| where the subtraction would
+    cancel. Gradient: gx = gy s (1 if x > 0 else a e^x); at x = 0 it is s a, the left side, as PyTorch's.
+    """
+
+    def __init__(self, alpha, scale=1.0):
+        self.alpha, self.scale = alpha, scale
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        t = x.dtype.type
+        # min(x, 0): e^x of the positive side (which where() discards) would overflow and warn.
+        negative = xp.expm1(xp.minimum(x, 0)) * t(self.alpha * self.scale)
+        positive = x if self.scale == 1 else x * t(self.scale)
+        return xp.where(x > 0, positive, negative)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        # The slope from the input, not as y + a from the output: that subtraction would cancel for very
+        # negative x. clip keeps e^x from overflowing on the positive side; clip, exp, mul and where are
+        # differentiable, so this gradient can be differentiated again.
+        slope = where(x.data > 0, self.scale, exp(clip(x, None, 0.0)) * (self.alpha * self.scale))
+        return gy * slope
+
+
+def elu(x, alpha=1.0):
+    """x for x > 0, alpha (e^x - 1) otherwise (Clevert et al., 2015); ``torch.nn.functional.elu``."""
+    return ELU(float(alpha)).apply(floating(x))
+
+
+def selu(x):
+    """scale * elu(x, alpha) with SELU's fixed alpha ~ 1.6733 and scale ~ 1.0507; ``torch.nn.functional.selu``."""
+    return ELU(SELU_ALPHA, SELU_SCALE).apply(floating(x))
+
+
+# -- GELU, SiLU, Mish: x times a smooth gate ---------------------------------------------------------
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_TWO_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def gelu(x, approximate="none"):
+    """GELU (Hendrycks and Gimpel, 2016): y = x Phi(x), Phi the standard normal CDF, as
+    ``torch.nn.functional.gelu``.
+
+    approximate="none": Phi(x) = erfc(-x / sqrt(2)) / 2. It equals PyTorch's (1 + erf(x / sqrt(2))) / 2
+    but keeps its precision for very negative x, where 1 + erf cancels.
+    approximate="tanh": Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2, in PyTorch's form.
+    Both are compositions of differentiable ops, so second derivatives work.
+    """
+    if approximate == "none":
+        x = floating(x)
+        return x * (erfc(x * -_SQRT_HALF) * 0.5)
+    if approximate == "tanh":
+        x = floating(x)
+        inner = (x + x ** 3 * 0.044715) * _SQRT_TWO_OVER_PI
+        return x * 0.5 * (tanh(inner) + 1)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+class SiLU(Function):
+    """y = x sigmoid(x) (SiLU, or swish). One node rather than x * sigmoid(x): the sigmoid here is
+    e^min(x,0) / (1 + e^-|x|), which keeps its relative precision for very negative x (the tanh form of
+    ``Sigmoid`` rounds 1 + tanh(x/2) to 0 there), and only x is kept for backward.
+    Gradient: gx = gy s (1 + x (1 - s)), s = sigmoid(x), written with ops (differentiable again)."""
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        e = xp.exp(-xp.abs(x))  # e^-|x| <= 1: never overflows
+        return x * (xp.where(x >= 0, x.dtype.type(1), e) / (1 + e))
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        s = sigmoid(x)
+        return gy * (s * (x * (1 - s) + 1))
+
+
+def silu(x):
+    """SiLU, also called swish: y = x sigmoid(x); ``torch.nn.functional.silu``."""
+    return SiLU().apply(floating(x))
+
+
+def mish(x):
+    """Mish (Misra, 2019): y = x tanh(softplus(x)); ``torch.nn.functional.mish``."""
+    x = floating(x)
+    return x * tanh(softplus(x))
+
+
+# -- Hardtanh and PReLU: piecewise linear -------------------------------------------------------------
+
+class Hardtanh(Function):
+    """y = min(max(x, lo), hi). gx = gy strictly inside (lo, hi) and 0 elsewhere, at the bounds too, as
+    PyTorch's hardtanh (unlike clip, whose gradient passes at the bounds). The backward is a constant
+    mask times gy, linear in gy, so its own gradient is the same mask."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        t = x.dtype.type
+        return backend.get_array_module(x).clip(x, t(self.lo), t(self.hi))
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        t = x.dtype.type
+        return _masked(gy, (x > t(self.lo)) & (x < t(self.hi)))
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """x clipped to [min_val, max_val]; ``torch.nn.functional.hardtanh`` (its gradient is 0 at the bounds)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not be greater than max_val ({max_val})")
+    return Hardtanh(float(min_val), float(max_val)).apply(floating(x))
+
+
+def prelu(x, weight):
+    """PReLU (He et al., 2015): y = x if x > 0 else w x, with one learned slope per channel (axis 1) or
+    one for all, as ``torch.nn.functional.prelu``. ``weight`` has shape (1,) or (C,) (or is 0-d); an
+    input with fewer than two axes has one channel.
+
+    A composition of reshape, mul and where, all differentiable (so second derivatives, in x and in
+    the weight, work); at x = 0 the gradient takes the w side, as PyTorch's.
+    """
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"prelu: weight must be a Tensor of shape (1,) or (C,), got {type(weight).__name__}")
+    x = floating(x)
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if weight.ndim > 1 or weight.numel() not in (1, channels):
+        raise ValueError(f"prelu: weight of shape {tuple(weight.shape)} must have shape (1,) or ({channels},): "
+                         f"one slope, or one per channel (axis 1) of the input of shape {tuple(x.shape)}")
+    shape = [1] * x.ndim
+    if weight.numel() != 1:
+        shape[1] = channels  # (1, C, 1, ...): broadcast over the batch and the spatial axes
+    return where(x.data > 0, x, x * reshape(weight, shape))

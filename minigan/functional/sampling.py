@@ -1,17 +1,15 @@
-"""Resampling and noise: dropout, avg_pool2d, upsample_nearest2d, pixel_shuffle (PyTorch semantics;
-``interpolation.py`` resizes by any size or factor, in every interpolation mode).
+"""Resampling and noise: dropout, upsample_nearest2d, pixel_shuffle (PyTorch semantics;
+``interpolation.py`` resizes by any size or factor in every interpolation mode, ``pooling.py`` pools).
 
-Only dropout is a Function of its own; the others are built from shape ops and conv2d, so their
-gradients (and gradients of gradients) come from those ops' backward.
+Only dropout is a Function of its own; the others are built from shape ops, so their gradients (and
+gradients of gradients) come from those ops' backward.
 """
 import numpy as np
 
-from minigan import backend, random
+from minigan import random
 from minigan.function import Function
-from minigan.functional import reduction
-from minigan.functional.conv import Conv2d, int_pair
-from minigan.functional.shape import as_tensor, broadcast_to, getitem, reshape, transpose, unbatched
-from minigan.tensor import Tensor
+from minigan.functional.conv import int_pair
+from minigan.functional.shape import as_tensor, broadcast_to, reshape, transpose
 
 
 def _check_4d(op, x):
@@ -53,44 +51,6 @@ def dropout(x, p=0.5, training=True):
         return x
     keep = random.generator(x.device).random(x.shape, dtype=np.float32) >= p
     return Dropout(keep, 1.0 / (1.0 - float(p))).apply(x)
-
-
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """Mean over kh x kw windows, as ``torch.nn.functional.avg_pool2d`` with ceil_mode=False and
-    count_include_pad=True (padded zeros count in the mean, so every window divides by kh kw).
-
-    x (N, C, H, W) -> (N, C, Ho, Wo), Ho = floor((H + 2p - kh) / s) + 1, or unbatched (C, H, W) ->
-    (C, Ho, Wo); stride defaults to the kernel size; padding may be at most half the kernel, as in
-    PyTorch.
-    """
-    op = "avg_pool2d"
-    x = as_tensor(x)
-    if x.ndim != 4:
-        return unbatched(op, x, lambda batch: avg_pool2d(batch, kernel_size, stride, padding))
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
-    kh, kw = int_pair(kernel_size, op, "kernel_size", 1)
-    sh, sw = (kh, kw) if stride is None else int_pair(stride, op, "stride", 1)
-    ph, pw = int_pair(padding, op, "padding", 0)
-    if ph > kh // 2 or pw > kw // 2:
-        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half the kernel size {(kh, kw)}")
-    n, c, h, w = x.shape
-    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-    if ho < 1 or wo < 1:
-        raise ValueError(f"{op}: input of shape {tuple(x.shape)} is smaller than the kernel {(kh, kw)} "
-                         f"(padding {(ph, pw)})")
-    if (sh, sw) == (kh, kw) and (ph, pw) == (0, 0):
-        # Non-overlapping windows: split each axis into (blocks, k) and average the k axes. Rows and
-        # columns past the last whole window are dropped first, as floor mode does.
-        if (h, w) != (ho * kh, wo * kw):
-            x = getitem(x, (slice(None), slice(None), slice(0, ho * kh), slice(0, wo * kw)))
-        return reduction.mean(reshape(x, (n, c, ho, kh, wo, kw)), axis=(3, 5))
-    # General windows: a convolution of every channel on its own with a constant kernel of 1/(kh kw);
-    # zero padding is exactly count_include_pad=True.
-    xp = backend.get_array_module(x.data)
-    box = Tensor._wrap(xp.full((1, 1, kh, kw), 1.0 / (kh * kw), dtype=x.dtype))
-    y = Conv2d((sh, sw, ph, pw, 1, 1)).apply(reshape(x, (n * c, 1, h, w)), box)
-    return reshape(y, (n, c, ho, wo))
 
 
 def upsample_nearest2d(x, scale_factor):

@@ -1,6 +1,8 @@
 """Layers and modules with PyTorch's names, arguments, layouts and state-dict keys: ``minigan.nn``."""
 from minigan.nn import init, utils
-from minigan.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
+from minigan.nn.activation import (
+    ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh,
+)
 from minigan.nn.container import Identity, ModuleList, Sequential
 from minigan.nn.conv import Conv2d, ConvTranspose2d
 from minigan.nn.dropout import Dropout
@@ -10,13 +12,14 @@ from minigan.nn.module import Module, Parameter
 from minigan.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm
 from minigan.nn.padding import CircularPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d, ZeroPad2d
 from minigan.nn.sampling import (
-    AdaptiveAvgPool2d, AvgPool2d, PixelShuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
+    AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, PixelShuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
 )
 from minigan.nn.shape import Flatten, Unflatten
 
-__all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity", "ModuleList", "Sequential", "Conv2d",
+__all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "ELU", "SELU", "GELU", "SiLU", "Mish",
+           "Hardtanh", "Softplus", "Softmax", "LogSoftmax", "Identity", "ModuleList", "Sequential", "Conv2d",
            "ConvTranspose2d", "Dropout", "Embedding", "Linear", "Module", "Parameter", "BatchNorm1d", "BatchNorm2d",
            "LayerNorm", "GroupNorm", "InstanceNorm2d",
-           "AvgPool2d", "AdaptiveAvgPool2d", "PixelShuffle", "Upsample", "UpsamplingNearest2d",
+           "AvgPool2d", "MaxPool2d", "AdaptiveAvgPool2d", "PixelShuffle", "Upsample", "UpsamplingNearest2d",
            "UpsamplingBilinear2d", "Flatten", "Unflatten",
            "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d"]

@@ -1,11 +1,21 @@
-"""Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid (no parameters).
+"""Activation layers, with PyTorch's names, arguments, reprs and state-dict keys: ReLU, LeakyReLU, PReLU
+(the only one with a parameter), ELU, SELU, GELU, SiLU, Mish, Hardtanh, Softplus, Tanh, Sigmoid, Softmax,
+LogSoftmax.
 
 ``inplace`` is accepted so that PyTorch code (``nn.ReLU(True)`` in DCGAN) carries over unchanged; the
 result is the same, but minigan always computes it out of place (its ops never overwrite an input
 the graph may still need).
 """
+import warnings
+
 from minigan.functional import activation as F
-from minigan.nn.module import Module
+from minigan.nn import init
+from minigan.nn.module import Module, new_parameter
+
+
+def _inplace(inplace, first=True):
+    """The ", inplace=True" part of a repr, as PyTorch writes it (nothing when False)."""
+    return ("inplace=True" if first else ", inplace=True") if inplace else ""
 
 
 class ReLU(Module):
@@ -17,7 +27,7 @@ class ReLU(Module):
         return F.relu(x)
 
     def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
+        return _inplace(self.inplace)
 
 
 class LeakyReLU(Module):
@@ -29,7 +39,117 @@ class LeakyReLU(Module):
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+        return f"negative_slope={self.negative_slope}" + _inplace(self.inplace, first=False)
+
+
+class PReLU(Module):
+    """y = x if x > 0 else w x with a learned ``weight`` w of shape (num_parameters,), all ``init``
+    (0.25) at first: one slope for every channel, or one per channel (num_parameters = C, axis 1)."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = int(num_parameters), init
+        if self.num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be at least 1, got {num_parameters}")
+        self.weight = new_parameter((self.num_parameters,), device, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.constant_(self.weight, self.init)
+
+    def forward(self, x):
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class ELU(Module):
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, bool(inplace)
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + _inplace(self.inplace, first=False)
+
+
+class SELU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return F.selu(x)
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
+
+
+class GELU(Module):
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):  # PyTorch only says so at the first forward; say it here
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return F.silu(x)
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
+
+
+class Mish(Module):
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return F.mish(x)
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
+
+
+class Hardtanh(Module):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        if not max_val > min_val:  # as torch.nn.Hardtanh, which (unlike the function) refuses equal bounds
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, bool(inplace)
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace(self.inplace, first=False)
+
+
+class Softplus(Module):
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class Tanh(Module):
@@ -40,3 +160,37 @@ class Tanh(Module):
 class Sigmoid(Module):
     def forward(self, x):
         return F.sigmoid(x)
+
+
+def _softmax_dim(name, dim, ndim):
+    """``dim``, or for dim=None PyTorch's legacy choice (axis 0 for 0-, 1- and 3-d inputs, else axis 1),
+    with PyTorch's deprecation warning."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                  "Change the call to include dim=X as an argument.", UserWarning, stacklevel=4)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class Softmax(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, _softmax_dim("softmax", self.dim, x.ndim))
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.log_softmax(x, _softmax_dim("log_softmax", self.dim, x.ndim))
+
+    def extra_repr(self):
+        return f"dim={self.dim}"

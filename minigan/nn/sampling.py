@@ -1,5 +1,5 @@
-"""Resampling layers: AvgPool2d, Upsample (and its two fixed-mode forms), AdaptiveAvgPool2d, PixelShuffle,
-as ``torch.nn``'s, over minigan's functional ops.
+"""Resampling layers: AvgPool2d, MaxPool2d, Upsample (and its two fixed-mode forms), AdaptiveAvgPool2d,
+PixelShuffle, as ``torch.nn``'s, over minigan's functional ops.
 
 They have no parameters. Each takes PyTorch's arguments with PyTorch's defaults and keeps them as given
 (so ``repr`` is PyTorch's); where the functional op computes only some of what PyTorch offers, other
@@ -10,7 +10,8 @@ from minigan.functional.conv import int_pair, positive_int
 from minigan.functional.interpolation import (
     adaptive_avg_pool2d, adaptive_output_size, check_interpolate_args, interpolate,
 )
-from minigan.functional.sampling import avg_pool2d, pixel_shuffle
+from minigan.functional.pooling import avg_pool2d, max_pool2d
+from minigan.functional.sampling import pixel_shuffle
 from minigan.nn.module import Module
 
 
@@ -52,6 +53,39 @@ class AvgPool2d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(Module):
+    """Maximum over kh x kw windows: (N, C, H, W) -> (N, C, Ho, Wo), or unbatched (C, H, W) -> (C, Ho, Wo);
+    as ``torch.nn.MaxPool2d``, computed by ``F.max_pool2d`` (which says what each argument means).
+
+    ``stride`` defaults to the kernel size; ``padding`` (implicit -inf) may be at most half the kernel.
+    With ``return_indices`` the layer returns (y, indices), the flat index of each maximum in its
+    (H, W) plane, as PyTorch's.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__()
+        layer = "MaxPool2d"
+        stride = kernel_size if stride is None else stride
+        # Checked now, so a bad layer fails where it is built rather than at its first call.
+        kh, kw = int_pair(kernel_size, layer, "kernel_size", 1)
+        int_pair(stride, layer, "stride", 1)
+        ph, pw = int_pair(padding, layer, "padding", 0)
+        int_pair(dilation, layer, "dilation", 1)
+        if ph > kh // 2 or pw > kw // 2:
+            raise ValueError(f"{layer}: padding {padding!r} must be at most half the kernel size {kernel_size!r}")
+        # Kept as given (an int stays an int), as PyTorch keeps them: the repr shows them so.
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, x):
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class Upsample(Module):
