@@ -18,16 +18,24 @@ def _inplace(inplace, first=True):
     return ("inplace=True" if first else ", inplace=True") if inplace else ""
 
 
-class ReLU(Module):
+class _ArgumentFree(Module):
+    """An activation with no argument but PyTorch's ``inplace``: y = fn(x)."""
+
+    fn = None
+
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = bool(inplace)
 
     def forward(self, x):
-        return F.relu(x)
+        return self.fn(x)
 
     def extra_repr(self):
         return _inplace(self.inplace)
+
+
+class ReLU(_ArgumentFree):
+    fn = staticmethod(F.relu)
 
 
 class LeakyReLU(Module):
@@ -76,16 +84,8 @@ class ELU(Module):
         return f"alpha={self.alpha}" + _inplace(self.inplace, first=False)
 
 
-class SELU(Module):
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = bool(inplace)
-
-    def forward(self, x):
-        return F.selu(x)
-
-    def extra_repr(self):
-        return _inplace(self.inplace)
+class SELU(_ArgumentFree):
+    fn = staticmethod(F.selu)
 
 
 class GELU(Module):
@@ -102,28 +102,12 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = bool(inplace)
-
-    def forward(self, x):
-        return F.silu(x)
-
-    def extra_repr(self):
-        return _inplace(self.inplace)
+class SiLU(_ArgumentFree):
+    fn = staticmethod(F.silu)
 
 
-class Mish(Module):
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = bool(inplace)
-
-    def forward(self, x):
-        return F.mish(x)
-
-    def extra_repr(self):
-        return _inplace(self.inplace)
+class Mish(_ArgumentFree):
+    fn = staticmethod(F.mish)
 
 
 class Hardtanh(Module):
