@@ -142,7 +142,6 @@ def test_r1_is_each_samples_own_penalty_only_without_batch_norm(model):
         whole = r1_penalty(critic, x, 1.0).item()
         one_at_a_time = []
         for i in range(len(x)):
-            one = trainer.critic(labels[i:i + 1] if trainer.conditional else None)
             if d_norm == "batch":
                 # one sample cannot be batch-normalised in training mode; score it in the batch instead,
                 # with the gradient of its own logit alone
@@ -150,6 +149,7 @@ def test_r1_is_each_samples_own_penalty_only_without_batch_norm(model):
                 (g,) = mg.grad(critic(xi)[i].sum(), [xi])
                 one_at_a_time.append(0.5 * float((g.numpy()[i] ** 2).sum()))
             else:
+                one = trainer.critic(labels[i:i + 1] if trainer.conditional else None)
                 one_at_a_time.append(r1_penalty(one, x[i:i + 1], 1.0).item())
         assert np.isclose(whole, np.mean(one_at_a_time), rtol=1e-4) == equal, (d_norm, whole, one_at_a_time)
 
