@@ -45,11 +45,10 @@ The weight gradient and the transposed convolution run over the batch in chunks 
 would exceed ``CHUNK_BYTES``: a whole col (25 MB for W2's largest layer) is then never allocated, and
 the transient peak of a backward pass is the activations plus one chunk (``_batch_chunks``).
 """
-import numpy as np
-
 from minigan import backend, kernels
 from minigan.function import Function
 from minigan.functional import reduction
+from minigan.functional.arguments import is_int
 from minigan.functional.shape import GetItemGrad, as_tensor, concat, getitem, reshape, unbatched
 from minigan.kernels.reference import conv_output_size
 
@@ -244,9 +243,6 @@ class ConvTranspose2d(Function):
 def int_pair(value, op, name, minimum, shapes=""):
     """``value`` (an int or a pair of ints) as a pair, each at least ``minimum``; ``shapes`` (e.g. "for
     input of shape (...)") ends the error message."""
-    def is_int(v):
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
     if is_int(value):
         pair = (int(value), int(value))
     elif isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
@@ -260,7 +256,7 @@ def int_pair(value, op, name, minimum, shapes=""):
 
 def positive_int(value, op, name):
     """``value`` as an int >= 1 (a float or a bool is refused, as PyTorch refuses them)."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+    if not is_int(value) or value < 1:
         raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
     return int(value)
 

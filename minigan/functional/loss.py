@@ -7,6 +7,7 @@ import numpy as np
 
 from minigan import backend
 from minigan.functional.activation import log_softmax, softplus
+from minigan.functional.arguments import is_number
 from minigan.functional.arithmetic import abs, operands
 from minigan.functional.reduction import logsumexp
 from minigan.functional.shape import getitem, reshape, transpose
@@ -91,8 +92,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     op = "cross_entropy"
     if input.ndim == 0:
         raise ValueError(f"{op}: input must be (C,), (N, C) or (N, C, d1, ...) class scores, got a scalar")
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float, np.integer, np.floating)) \
-            or not 0 <= label_smoothing <= 1:
+    if not is_number(label_smoothing) or not 0 <= label_smoothing <= 1:
         raise ValueError(f"{op}: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")

@@ -27,10 +27,9 @@ was read from:
 and the adjoint of a crop is the zero padding that puts the cropped positions back. PadGrad's own
 adjoint is the pad again, so gradients of gradients work to any order.
 """
-import numpy as np
-
 from minigan import backend
 from minigan.function import Function
+from minigan.functional.arguments import is_int, is_number
 from minigan.functional.shape import as_tensor
 
 MODES = ("constant", "reflect", "replicate", "circular")
@@ -142,13 +141,9 @@ class PadGrad(Function):
         return Pad(self.widths, self.mode, 0).apply(ggx)
 
 
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
 def _widths(pad, shape):
     """``pad`` (PyTorch's order: last dim first) as one (before, after) pair per dim, first dim first."""
-    if not isinstance(pad, (tuple, list)) or not all(_is_int(p) for p in pad):
+    if not isinstance(pad, (tuple, list)) or not all(is_int(p) for p in pad):
         raise TypeError(f"pad: pad must be a tuple of ints, got {pad!r} (input shape {shape})")
     if len(pad) % 2:
         raise ValueError(f"pad: pad must have an even length, (before, after) for each padded dim from the "
@@ -201,7 +196,7 @@ def pad(x, pad, mode="constant", value=0.0):
     shape = tuple(x.shape)
     if mode not in MODES:
         raise ValueError(f"pad: mode must be one of {', '.join(map(repr, MODES))}, got {mode!r} (input shape {shape})")
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+    if not is_number(value):
         raise TypeError(f"pad: value must be a number, got {value!r} (input shape {shape})")
     widths = _widths(pad, shape)
     if mode != "constant":

@@ -8,6 +8,7 @@ import numpy as np
 
 from minigan import random
 from minigan.function import Function
+from minigan.functional.arguments import is_number
 from minigan.functional.conv import int_pair
 from minigan.functional.shape import as_tensor, broadcast_to, reshape, transpose
 
@@ -42,7 +43,7 @@ def dropout(x, p=0.5, training=True):
 
     The mask comes from ``minigan.random.generator(x.device)``, so ``mg.manual_seed`` repeats it.
     """
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p < 1:
+    if not is_number(p) or not 0 <= p < 1:
         raise ValueError(f"dropout: p must be a number in [0, 1), got {p!r}")
     x = as_tensor(x)
     if x.dtype.kind != "f":

@@ -6,16 +6,12 @@ replicate and circular also take an unbatched (C, H, W); constant any input of a
 ``padding`` is an int (the same on all four sides) or a 4-tuple (left, right, top, bottom), kept as a
 4-tuple as PyTorch keeps it, so ``repr`` is PyTorch's. No parameters, no state.
 """
-import numpy as np
-
+from minigan.functional.arguments import is_int
 from minigan.functional.padding import pad
 from minigan.nn.module import Module
 
 
 def _quadruple(padding, layer):
-    def is_int(v):
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
     if is_int(padding):
         return (int(padding),) * 4
     if isinstance(padding, (tuple, list)) and len(padding) == 4 and all(is_int(p) for p in padding):
