@@ -17,11 +17,13 @@ without align_corners output sample i sits at scale (i + 1/2) - 1/2 in the input
 for cubic), with it at i (n - 1) / (m - 1). The weights are computed in the input's dtype, as ATen does
 for float32 and float64.
 """
+import functools
 import math
 
 import numpy as np
 
 from minigan import backend
+from minigan.functional.arguments import is_int, is_number
 from minigan.functional.linear import matmul
 from minigan.functional.sampling import upsample_nearest2d
 from minigan.functional.shape import as_tensor
@@ -106,12 +108,18 @@ def _taps(mode, n, m, factor, align_corners, dtype, two_d):
 def resize_matrix(mode, n, m, factor=None, align_corners=False, dtype=np.float32, two_d=True):
     """The (m, n) matrix that resizes one axis from n samples to m in ``mode`` (see the module's
     docstring); ``factor`` is the scale factor when ATen would use it, else None; ``two_d`` says the
-    axis is one of an image's two (see ``nearest_index``)."""
-    dtype = np.dtype(dtype).type
+    axis is one of an image's two (see ``nearest_index``). Read-only: a layer resizes by the same
+    matrices on every call, so they are built once (``_cached_matrix``)."""
+    return _cached_matrix(mode, n, m, factor, bool(align_corners), np.dtype(dtype).type, two_d)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_matrix(mode, n, m, factor, align_corners, dtype, two_d):
     index, weight = _taps(mode, n, m, factor, align_corners, dtype, two_d)
     a = np.zeros((m, n), dtype)
     rows = np.broadcast_to(np.arange(m)[:, None], index.shape)
     np.add.at(a, (rows, index), weight)  # taps clamped onto the same edge sample add up
+    a.flags.writeable = False
     return a
 
 
@@ -122,7 +130,7 @@ def _resize(x, matrices):
             continue
         # Along the last axis y = x A^T; along the one before it, y = A x (matmul broadcasts over N, C).
         if k == len(matrices) - 1:
-            x = matmul(x, Tensor._wrap(backend.to_device(np.ascontiguousarray(a.T), x.device)))
+            x = matmul(x, Tensor._wrap(backend.to_device(a.T, x.device)))
         else:
             x = matmul(Tensor._wrap(backend.to_device(a, x.device)), x)
     return x
@@ -130,16 +138,12 @@ def _resize(x, matrices):
 
 # -- arguments, as torch.nn.functional.interpolate takes them -------------------------------------
 
-def _is_number(value):
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
 def _positive_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
+    return is_int(v) and v > 0
 
 
 def _positive_number(v):
-    return _is_number(v) and 0 < v < math.inf
+    return is_number(v) and 0 < v < math.inf
 
 
 def _check_values(op, name, value, good):
@@ -235,8 +239,7 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
 def adaptive_output_size(op, output_size):
     """``output_size`` (an int, or a pair with None keeping an axis) as a checked pair, naming ``op``."""
     pair = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
-    ok = lambda v: v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0)  # noqa: E731
-    if len(pair) != 2 or not all(ok(v) for v in pair):
+    if len(pair) != 2 or not all(v is None or _positive_int(v) for v in pair):
         raise ValueError(f"{op}: output_size must be a positive int or a pair of them (None keeps an axis), "
                          f"got {output_size!r}")
     return pair

@@ -345,11 +345,12 @@ class Module:
         return handle
 
     def __call__(self, *args, **kwargs):
-        # A snapshot of the hooks, so that a hook may remove itself (or another) while they run.
-        for hook in tuple(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
+        if self._forward_pre_hooks:
+            # A snapshot of the hooks, so that a hook may remove itself (or another) while they run.
+            for hook in tuple(self._forward_pre_hooks.values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
         return self.forward(*args, **kwargs)
 
     def extra_repr(self):
