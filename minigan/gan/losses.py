@@ -44,6 +44,7 @@ class GANLoss:
     name = None
     uses_targets = False  # can the label tricks (smoothing, flipping) change the real target?
     outputs_probabilities = False  # is sigmoid(logit) a meaningful "D(x)" to report?
+    penalises_input_gradient = False  # does D's loss penalise grad_x D(x) per sample (D then needs no batch norm)?
     recipe = {}
 
     def d_loss(self, real_logits, fake_logits, real_target=1.0):
@@ -143,6 +144,7 @@ class WassersteinGP(Wasserstein):
     """
 
     name = "wgan-gp"
+    penalises_input_gradient = True
     recipe = {"optimizer": "adam", "lr": 1e-4, "betas": (0.0, 0.9), "n_critic": 5}
 
     def __init__(self, weight=10.0):

@@ -88,7 +88,8 @@ class TrainConfig:
         cfg.lr_g = self.lr if self.lr_g is None else self.lr_g
         cfg.lr_d = self.lr if self.lr_d is None else self.lr_d
         if cfg.d_norm is None:
-            cfg.d_norm = "layer" if cfg.r1 or cfg.loss == "wgan-gp" else "batch"
+            per_sample = cfg.r1 or get_loss(cfg.loss).penalises_input_gradient
+            cfg.d_norm = "layer" if per_sample else "batch"
         if cfg.instance_noise and not cfg.instance_noise_iters:
             cfg.instance_noise_iters = cfg.iters
         cfg.betas = tuple(float(b) for b in cfg.betas) if cfg.betas is not None else None
