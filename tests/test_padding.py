@@ -1,7 +1,9 @@
-"""pad (constant, reflect, replicate, circular), the padding layers and Conv2d's padding_mode: forward
-against an index-based reference written from the definitions (and PyTorch when installed), float64
-first- and second-order gradient checks over hypothesis-drawn shapes and pads, dtypes, and the error
-messages."""
+"""pad (constant, reflect, replicate, circular), the 1-D and 2-D padding layers and Conv2d's padding_mode:
+forward against an index-based reference written from the definitions (and PyTorch when installed),
+float64 first- and second-order gradient checks over hypothesis-drawn shapes and pads, dtypes, and the
+error messages."""
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -174,20 +176,32 @@ LAYERS = [  # (name, arguments, the mode of F.pad it uses)
     ("ReflectionPad2d", (2,), "reflect"), ("ReflectionPad2d", ((1, 3, 0, 2),), "reflect"),
     ("ReplicationPad2d", (1,), "replicate"), ("ReplicationPad2d", ((3, 0, 2, -1),), "replicate"),
     ("CircularPad2d", (2,), "circular"), ("CircularPad2d", ((0, 4, 1, 2),), "circular"),
+    ("ZeroPad1d", (2,), "constant"), ("ZeroPad1d", ((1, -2),), "constant"),
+    ("ConstantPad1d", (1, 3.5), "constant"), ("ConstantPad1d", ([-1, 3], -1), "constant"),
+    ("ReflectionPad1d", (3,), "reflect"), ("ReflectionPad1d", ((3, -2),), "reflect"),
+    ("ReplicationPad1d", (1,), "replicate"), ("ReplicationPad1d", ((-1, 4),), "replicate"),
+    ("CircularPad1d", (2,), "circular"), ("CircularPad1d", ((-1, 3),), "circular"),
 ]
+MODE_OF = {name: mode for name, _, mode in LAYERS}
+
+
+def layer_dims(name):
+    return int(name[-2])  # "...Pad1d" pads 1 dim, "...Pad2d" 2
 
 
 @pytest.mark.parametrize("name, args, mode", LAYERS)
 def test_padding_layers_are_pad(device, rng, name, args, mode):
-    layer = getattr(nn, name)(*args)
-    padding = (args[0],) * 4 if isinstance(args[0], int) else tuple(args[0])
+    layer, dims = getattr(nn, name)(*args), layer_dims(name)
+    padding = (args[0],) * 2 * dims if isinstance(args[0], int) else tuple(args[0])
     assert layer.padding == padding and layer.state_dict() == {} and not list(layer.parameters())
-    for shape in ((2, 3, 4, 5), (3, 4, 5)):  # batched and unbatched
-        x = mg.tensor(rng.standard_normal(shape).astype(np.float32), device=device)
+    batched = (2, 3, 4, 5)[:dims + 2]
+    for shape in (batched, batched[1:]):  # batched and unbatched
+        x = mg.tensor(rng.standard_normal(shape).astype(np.float32), device=device, requires_grad=True)
         y = layer(x)
-        assert y.dtype == np.float32
-        value = args[1] if name == "ConstantPad2d" else 0.0
+        value = args[1] if name.startswith("ConstantPad") else 0.0
         np.testing.assert_array_equal(y.numpy(), F.pad(x, padding, mode, value).numpy())
+        (gx,) = mg.grad((y * y).sum(), [x])
+        assert y.dtype == gx.dtype == np.float32
 
 
 @pytest.mark.parametrize("name, args, mode", LAYERS)
@@ -195,15 +209,85 @@ def test_padding_layers_match_torch(rng, name, args, mode):
     torch = pytest.importorskip("torch")
     ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
     assert repr(ours) == repr(theirs)
-    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
-    np.testing.assert_array_equal(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy())
+    if name.startswith("ZeroPad"):  # as in PyTorch, a ZeroPad is a ConstantPad
+        assert isinstance(ours, getattr(nn, name.replace("Zero", "Constant")))
+    batched = (2, 3, 4, 5)[:layer_dims(name) + 2]
+    for shape in (batched, batched[1:]):
+        x = rng.standard_normal(shape).astype(np.float32)
+        np.testing.assert_array_equal(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy())
 
 
-@pytest.mark.parametrize("padding", [1.5, (1, 2, 3), (1, 2, 3, True), "1"])
-def test_padding_layers_refuse_bad_padding(padding):
-    with pytest.raises(TypeError, match=r"ReflectionPad2d: padding must be an int or a 4-tuple of ints "
-                                        r"\(left, right, top, bottom\), got"):
-        nn.ReflectionPad2d(padding)
+@st.composite
+def pad1d_case(draw):
+    """(layer name, constructor arguments, input shape, seed): a 1-D layer with a (left, right) its mode
+    accepts for the drawn length, crops included, on an (N, C, L) or unbatched (C, L) input."""
+    name = draw(st.sampled_from(["ZeroPad1d", "ConstantPad1d", "ReflectionPad1d", "ReplicationPad1d",
+                                 "CircularPad1d"]))
+    length = draw(st.integers(1, 5))
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=2))) + (length,)
+    padding = amounts(draw, length, MODE_OF[name])
+    if draw(st.booleans()):
+        padding = list(padding)  # PyTorch takes any sequence and keeps a tuple
+    args = (padding, draw(st.sampled_from([0.0, 1.5, -2]))) if name == "ConstantPad1d" else (padding,)
+    return name, args, shape, draw(st.integers(0, 2 ** 16))
+
+
+@given(case=pad1d_case())
+def test_1d_padding_layers_match_torch(device, case):
+    torch = pytest.importorskip("torch")
+    name, args, shape, seed = case
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    xm, xt = mg.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = ours(xm), theirs(xt)
+    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+    gy = rng.standard_normal(y.shape)
+    (gx,) = mg.grad(y, [xm], mg.tensor(gy, device=device))
+    (expected,) = torch.autograd.grad(yt, [xt], torch.tensor(gy))
+    np.testing.assert_allclose(gx.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, args, mode", [case for case in LAYERS if layer_dims(case[0]) == 1])
+def test_1d_padding_layers_gradients(device, rng, name, args, mode):
+    layer = getattr(nn, name)(*args)
+    x = rng.standard_normal((2, 4))  # unbatched (C, L)
+    check_grad(layer, [x], device)
+    check_double_grad(layer, [x], device)
+
+
+SIDES = {1: r"2-tuple of ints \(left, right\)", 2: r"4-tuple of ints \(left, right, top, bottom\)"}
+
+
+@pytest.mark.parametrize("name, padding", [(name, padding) for name in ("ReflectionPad2d", "ConstantPad2d")
+                                           for padding in (1.5, (1, 2), (1, 2, 3, True), "1")]
+                         + [(name, padding) for name in ("ReflectionPad1d", "ZeroPad1d", "ConstantPad1d")
+                            for padding in (1.5, (1, 2, 3, 4), (1, True), [2.0, 1], "1")])
+def test_padding_layers_refuse_bad_padding(name, padding):
+    args = (padding, 0.0) if name.startswith("Constant") else (padding,)
+    with pytest.raises(TypeError, match=rf"{name}: padding must be an int or a {SIDES[layer_dims(name)]}, got "
+                                        + re.escape(repr(padding))):
+        getattr(nn, name)(*args)
+
+
+def test_padding_layers_refuse_bad_input():
+    for layer, shape in [(nn.ReflectionPad1d(1), (1, 2, 3, 4)), (nn.ReplicationPad1d(1), (4,)),
+                         (nn.CircularPad1d(1), (4,)), (nn.ReflectionPad2d(1), (3, 4)),
+                         (nn.CircularPad2d(1), (1, 1, 2, 3, 4))]:
+        name, dims = type(layer).__name__, "L" if "1d" in type(layer).__name__ else "H, W"
+        with pytest.raises(ValueError, match=rf"{name}: expected input \(N, C, {dims}\) or \(C, {dims}\), got shape "
+                                             + re.escape(str(shape))):
+            layer(mg.zeros(*shape))
+    with pytest.raises(ValueError, match=r"pad: reflect padding \(4, 4\) of dim 1 \(size 4; input shape \(1, 4\)\) "
+                                         r"must be less than the dim's size"):
+        nn.ReflectionPad1d(4)(mg.zeros(1, 4))
+    with pytest.raises(ValueError, match=r"pad: circular padding \(-2, 3\) of dim 2 \(size 4; input shape "
+                                         r"\(2, 1, 4\)\) may wrap around at most once"):
+        nn.CircularPad1d((-2, 3))(mg.zeros(2, 1, 4))
+    # constant pads the last dim of any input, as in PyTorch
+    assert nn.ConstantPad1d(1, 2.0)(mg.zeros(4)).shape == (6,)
+    assert nn.ZeroPad1d((1, -2))(mg.zeros(1, 2, 3, 4)).shape == (1, 2, 3, 3)
 
 
 # -- Conv2d's padding_mode ------------------------------------------------------------------------

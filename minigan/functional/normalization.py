@@ -20,7 +20,10 @@ Per-sample normalisation: ``layer_norm`` (Ba et al. 2016), ``group_norm`` (Wu & 
 ``instance_norm`` (Ulyanov et al. 2016) take their statistics from each sample alone, so a critic built
 with them judges every sample on its own, as the per-sample gradient penalties of WGAN-GP and R1 assume
 (Gulrajani et al. 2017, section 4, recommend layer norm there). They are compositions of ordinary
-differentiable ops, not fused Functions: their gradients of gradients come for free.
+differentiable ops, not fused Functions: their gradients of gradients come for free. ``instance_norm``
+can also keep running statistics, as PyTorch's does, and normalise by them instead
+(``use_input_stats=False``, an eval-mode InstanceNorm with ``track_running_stats=True``); that is
+batch norm's eval-mode affine map.
 """
 import math
 import numbers
@@ -126,17 +129,25 @@ def _batch_norm_grad_formula(gy, x, gamma=None, eps=1e-5):
     return gx, ggamma, gbeta
 
 
-def _check_stat(name, stat, x, channels):
+def _check_stat(op, name, stat, x, channels):
     if stat is None:
         return
     if not isinstance(stat, Tensor):
-        raise TypeError(f"batch_norm: {name} must be a Tensor (it is updated in place), got {type(stat).__name__}")
+        raise TypeError(f"{op}: {name} must be a Tensor (it is updated in place), got {type(stat).__name__}")
     if tuple(stat.shape) != (channels,):
-        raise ValueError(f"batch_norm: {name} of shape {tuple(stat.shape)} does not fit input of shape "
+        raise ValueError(f"{op}: {name} of shape {tuple(stat.shape)} does not fit input of shape "
                          f"{tuple(x.shape)} (expects ({channels},), one value per channel)")
     if stat.device != x.device:
-        raise ValueError(f"batch_norm: {name} is on {stat.device} but the input of shape {tuple(x.shape)} "
+        raise ValueError(f"{op}: {name} is on {stat.device} but the input of shape {tuple(x.shape)} "
                          f"is on {x.device}")
+
+
+def _check_running_stats(op, running_mean, running_var, x, channels):
+    """Both None, or both (C,) tensors on x's device (their dtype may differ: each op casts)."""
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        _check_stat(op, name, stat, x, channels)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: running_mean and running_var must both be given or both be None")
 
 
 def _update_running(stat, batch_value, momentum):
@@ -160,8 +171,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if x.dtype.kind != "f":
         raise TypeError(f"batch_norm: input must be floating point, got dtype {x.dtype}")
     channels = x.shape[1]
-    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
-        _check_stat(name, stat, x, channels)
+    _check_running_stats("batch_norm", running_mean, running_var, x, channels)
     for name, param in (("weight", weight), ("bias", bias)):
         if param is None:
             continue
@@ -170,8 +180,6 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                              f"{tuple(x.shape)} (expects ({channels},))")
         if param.dtype != x.dtype:
             raise ValueError(f"batch_norm: {name} dtype {param.dtype} differs from input dtype {x.dtype}")
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("batch_norm: running_mean and running_var must both be given or both be None")
 
     if training or running_mean is None:
         return _batch_stats(x, running_mean, running_var, weight, bias, momentum, eps)
@@ -323,23 +331,68 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _group_norm("group_norm", input, num_groups, weight, bias, eps)
 
 
-def instance_norm(input, *, weight=None, bias=None, eps=1e-5):
-    """Instance normalisation with each sample's own statistics (PyTorch's ``use_input_stats=True``
-    and no running statistics).
+def _update_instance_stats(x, running_mean, running_var, momentum):
+    """The running statistics' update from each (sample, channel)'s own mean and unbiased variance,
+    averaged over the samples; on the raw arrays, as buffers are not part of the graph."""
+    n, c = x.shape[:2]
+    rows = x.data.reshape(n, c, math.prod(x.shape[2:]))  # sizes spelled out, as -1 is ambiguous for N = 0
+    _update_running(running_mean, rows.mean(axis=2).mean(axis=0), momentum)
+    _update_running(running_var, rows.var(axis=2, ddof=1).mean(axis=0), momentum)
 
-    input: (N, C, *) with more than one position per channel. For each sample n and channel c, with
-    mean and biased variance over the positions (*),
+
+def instance_norm(input, *, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Instance normalisation, as ``torch.nn.functional.instance_norm``.
+
+    input: (N, C, *); weight, bias: optional (C,) tensors; running_mean, running_var: (C,) tensors
+    (buffers, updated in place without autograd), or both None. Returns a tensor of input's shape and
+    dtype.
+
+    use_input_stats=True (the default): every sample by its own statistics. For each sample n and
+    channel c, with mean and biased variance over the positions (*), of which there must be more
+    than one,
 
         y = (x - E[x]) / sqrt(Var[x] + eps) * weight[c] + bias[c]
 
-    weight, bias: optional (C,) tensors. This is ``group_norm`` with C groups. The arguments after
-    input are keyword-only: ``torch.nn.functional.instance_norm`` has running_mean and running_var in
-    the second and third places, so a call written for it fails here rather than taking them for
-    weight and bias; ``instance_norm(x, weight=w, bias=b)`` means the same in both.
+    (``group_norm`` with C groups). The running statistics, when given, move towards the mean over
+    the N samples of those statistics, the variance unbiased (times L / (L - 1), L = prod(*)):
+
+        running_mean <- (1 - momentum) running_mean + momentum mean_n E[x_nc]
+        running_var  <- (1 - momentum) running_var  + momentum mean_n Var_unbiased[x_nc]
+
+    PyTorch does this by running batch norm on the (1, N C, *) view, each of the N C rows updating
+    its own copy of its channel's running value, and then averaging the N copies of each channel: the
+    same thing.
+
+    use_input_stats=False: the running statistics, which must be given, normalise every sample,
+
+        y = (x - running_mean[c]) / sqrt(running_var[c] + eps) * weight[c] + bias[c]
+
+    and are left as they are; any (N, C, *) input works, one position per channel included.
+
+    The arguments after input are keyword-only: ``torch.nn.functional.instance_norm`` has running_mean
+    and running_var in the second and third places, and weight and bias after them, so a positional
+    call written for one would mean something else in the other; by keyword both mean the same.
     """
+    op = "instance_norm"
+    _check_floating(op, input)
+    if input.ndim < 2:
+        raise ValueError(f"{op}: input must be (N, C, *), got shape {tuple(input.shape)}")
+    channels = input.shape[1]
+    _check_running_stats(op, running_mean, running_var, input, channels)
+    if not use_input_stats:
+        if running_mean is None:
+            raise ValueError(f"{op}: use_input_stats=False normalises by running_mean and running_var, which "
+                             f"must then be given, got None (input of shape {tuple(input.shape)})")
+        _check_affine(op, "weight", weight, (channels,), input)
+        _check_affine(op, "bias", bias, (channels,), input)
+        return _running_stats(input, running_mean, running_var, weight, bias, eps)
     if input.ndim < 3 or math.prod(input.shape[2:]) <= 1:
         # With one position per channel every output is the bias alone (x - mean is 0): a shape
         # mistake, which PyTorch refuses too.
-        raise ValueError(f"instance_norm: input must be (N, C, *) with more than 1 spatial element per channel, "
-                         f"got shape {tuple(input.shape)}")
-    return _group_norm("instance_norm", input, input.shape[1], weight, bias, eps)
+        raise ValueError(f"{op}: input must be (N, C, *) with more than 1 spatial element per channel "
+                         f"when use_input_stats=True, got shape {tuple(input.shape)}")
+    y = _group_norm(op, input, channels, weight, bias, eps)
+    if running_mean is not None:
+        _update_instance_stats(input, running_mean, running_var, momentum)
+    return y

@@ -51,12 +51,14 @@ def reshape(x, shape):
     return Reshape(shape).apply(x)
 
 
-def unbatched(op, x, batched):
-    """``batched`` applied to an unbatched (C, H, W) input as a batch of one, the batch axis then
-    taken off again: PyTorch's 2-D ops take (N, C, H, W) and (C, H, W) alike. Any other shape is an
-    error naming ``op``; callers call this only for an input that is not 4-D."""
-    if x.ndim != 3:
-        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {tuple(x.shape)}")
+def unbatched(op, x, batched, spatial=("H", "W")):
+    """``batched`` applied to an unbatched (C, *spatial) input as a batch of one, the batch axis then
+    taken off again: PyTorch's ops take (N, C, *spatial) and (C, *spatial) alike. Any other shape is
+    an error naming ``op``; callers call this only for an input that is not batched."""
+    if x.ndim != len(spatial) + 1:
+        dims = ", ".join(spatial)
+        raise ValueError(f"{op}: input must be {len(spatial) + 1}-D (C, {dims}) or {len(spatial) + 2}-D "
+                         f"(N, C, {dims}), got shape {tuple(x.shape)}")
     y = batched(reshape(x, (1,) + tuple(x.shape)))
     return reshape(y, tuple(y.shape[1:]))
 

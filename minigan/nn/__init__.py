@@ -9,8 +9,11 @@ from minigan.nn.dropout import Dropout
 from minigan.nn.embedding import Embedding
 from minigan.nn.linear import Linear
 from minigan.nn.module import Module, Parameter
-from minigan.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm
-from minigan.nn.padding import CircularPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d, ZeroPad2d
+from minigan.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
+from minigan.nn.padding import (
+    CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
+    ReplicationPad2d, ZeroPad1d, ZeroPad2d,
+)
 from minigan.nn.sampling import (
     AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, PixelShuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
 )
@@ -19,7 +22,8 @@ from minigan.nn.shape import Flatten, Unflatten
 __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "ELU", "SELU", "GELU", "SiLU", "Mish",
            "Hardtanh", "Softplus", "Softmax", "LogSoftmax", "Identity", "ModuleList", "Sequential", "Conv2d",
            "ConvTranspose2d", "Dropout", "Embedding", "Linear", "Module", "Parameter", "BatchNorm1d", "BatchNorm2d",
-           "LayerNorm", "GroupNorm", "InstanceNorm2d",
+           "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
            "AvgPool2d", "MaxPool2d", "AdaptiveAvgPool2d", "PixelShuffle", "Upsample", "UpsamplingNearest2d",
            "UpsamplingBilinear2d", "Flatten", "Unflatten",
+           "ZeroPad1d", "ConstantPad1d", "ReflectionPad1d", "ReplicationPad1d", "CircularPad1d",
            "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d"]

@@ -6,9 +6,11 @@ running_var (ones) and num_batches_tracked (an int64 scalar), all named as in Py
 ``momentum=None`` uses a cumulative average (1 / num_batches_tracked), as PyTorch does.
 
 Per-sample norms, whose statistics come from each sample alone (what a critic under a per-sample
-gradient penalty, WGAN-GP or R1, needs): LayerNorm, GroupNorm and InstanceNorm2d (the latter without
-running statistics only). They live here, beside batch norm, because each is a few lines around its
-function in ``minigan.functional.normalization``; the file stays short.
+gradient penalty, WGAN-GP or R1, needs): LayerNorm, GroupNorm, InstanceNorm1d and InstanceNorm2d.
+Instance norm can also keep running statistics (``track_running_stats=True``, the same buffers as
+batch norm's) and normalise by them in eval mode, as PyTorch's does. They live here, beside batch
+norm, because each is a few lines around its function in ``minigan.functional.normalization``; the
+file stays short.
 """
 import warnings
 
@@ -21,7 +23,32 @@ from minigan.nn import init
 from minigan.nn.module import Module, new_parameter
 
 
-class BatchNorm(Module):
+class _RunningStats(Module):
+    """What batch and instance norm share (PyTorch's ``_NormBase``): the buffers running_mean (zeros),
+    running_var (ones) and num_batches_tracked (an int64 scalar), all None without tracking, and the repr."""
+
+    def _running_stat_buffers(self, device, dtype):
+        if self.track_running_stats:
+            c, device = self.num_features, device or "cpu"
+            self.register_buffer("running_mean", zeros(c, dtype=dtype, device=device))
+            self.register_buffer("running_var", ones(c, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", zeros((), dtype=np.int64, device=device))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            self.num_batches_tracked.data[...] = 0
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm(_RunningStats):
     """The shared implementation; subclasses say which input ranks they accept."""
 
     ranks = ()
@@ -34,21 +61,8 @@ class BatchNorm(Module):
         c = self.num_features
         self.register_parameter("weight", new_parameter((c,), device, dtype) if affine else None)
         self.register_parameter("bias", new_parameter((c,), device, dtype) if affine and bias else None)
-        if track_running_stats:
-            device = device or "cpu"
-            self.register_buffer("running_mean", zeros(c, dtype=dtype, device=device))
-            self.register_buffer("running_var", ones(c, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", zeros((), dtype=np.int64, device=device))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        self._running_stat_buffers(device, dtype)
         self.reset_parameters()
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            init.zeros_(self.running_mean)
-            init.ones_(self.running_var)
-            self.num_batches_tracked.data[...] = 0
 
     def reset_parameters(self):
         self.reset_running_stats()
@@ -70,10 +84,6 @@ class BatchNorm(Module):
         use_batch_stats = self.training or not self.track_running_stats
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           use_batch_stats, momentum, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(BatchNorm):
@@ -154,48 +164,66 @@ class GroupNorm(_PerSampleNorm):
                 f"bias={self.bias is not None}")
 
 
-class InstanceNorm2d(_PerSampleNorm):
-    """Instance norm over input (N, C, H, W) or unbatched (C, H, W), C = num_features.
+class _InstanceNorm(_PerSampleNorm, _RunningStats):
+    """The shared implementation; subclasses name their spatial dims, (N, C, *spatial) being the input.
 
-    y = (x - E[x]) / sqrt(Var[x] + eps) * weight[c] + bias[c], statistics (biased variance) per sample
-    and channel over H and W, in training and eval mode alike; weight and bias are (C,) when
-    ``affine=True`` (the default is False, as in PyTorch). ``momentum`` is kept for the repr only: it
-    would weigh running statistics, and ``track_running_stats=True`` is not supported. As in PyTorch,
-    a channel count other than num_features is an error with affine parameters and a warning without.
-    See ``F.instance_norm``.
+    PyTorch's InstanceNorm, which this follows, is not BatchNorm's twin in two respects:
+    ``momentum=None`` is momentum 0 (the running statistics keep their initial values; there is no
+    cumulative average), and num_batches_tracked is never counted (it is there for the state dict).
     """
+
+    spatial = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
                  device=None, dtype=None, *, bias=True):
         super().__init__()
-        if track_running_stats:
-            raise NotImplementedError("InstanceNorm2d: track_running_stats=True is not supported (minigan keeps no "
-                                      "running statistics for instance norm); use track_running_stats=False, which "
-                                      "normalises every sample by its own statistics in training and eval")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
-        self.affine, self.track_running_stats = bool(affine), False
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        self._running_stat_buffers(device, dtype)  # before the parameters: reset_parameters resets them too
         self._affine_parameters((self.num_features,), self.affine, bias, device, dtype)
-        # Absent, as in PyTorch without tracking: code that asks ``m.running_mean is None`` works.
-        for name in ("running_mean", "running_var", "num_batches_tracked"):
-            self.register_buffer(name, None)
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        super().reset_parameters()
 
     def forward(self, x):
-        if x.ndim not in (3, 4):
-            raise ValueError(f"InstanceNorm2d: expected input (N, C, H, W) or (C, H, W), got shape {tuple(x.shape)}")
-        channels = x.shape[x.ndim - 3]
+        name, rank, dims = type(self).__name__, len(self.spatial) + 2, ", ".join(self.spatial)
+        if x.ndim not in (rank - 1, rank):
+            raise ValueError(f"{name}: expected input (N, C, {dims}) or (C, {dims}), got shape {tuple(x.shape)}")
+        channels = x.shape[x.ndim - rank + 1]
         if channels != self.num_features:
-            message = (f"InstanceNorm2d: input of shape {tuple(x.shape)} has {channels} channels but "
+            message = (f"{name}: input of shape {tuple(x.shape)} has {channels} channels but "
                        f"num_features={self.num_features}")
             if self.affine:
                 raise ValueError(message)
             warnings.warn(message + " (unused without affine parameters)", stacklevel=2)
-        if x.ndim == 3:
-            return unbatched("InstanceNorm2d", x, self._batched)
+        if x.ndim == rank - 1:
+            return unbatched(name, x, self._batched, self.spatial)
         return self._batched(x)
 
     def _batched(self, x):
-        return instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
+        # Each sample's own statistics in training mode, and also in eval mode when no running ones are kept.
+        return instance_norm(x, running_mean=self.running_mean, running_var=self.running_var, weight=self.weight,
+                             bias=self.bias, use_input_stats=self.training or not self.track_running_stats,
+                             momentum=0.0 if self.momentum is None else self.momentum, eps=self.eps)
 
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm over input (N, C, L) or unbatched (C, L), C = num_features.
+
+    y = (x - E[x]) / sqrt(Var[x] + eps) * weight[c] + bias[c], statistics (biased variance) per sample
+    and channel over L; weight and bias are (C,) when ``affine=True`` (the default is False, as in
+    PyTorch). With ``track_running_stats=True`` training mode also updates running_mean and
+    running_var with ``momentum`` (see ``F.instance_norm``), and eval mode normalises by them; without
+    it, eval mode is training mode. As in PyTorch, a channel count other than num_features is an error
+    with affine parameters and a warning without.
+    """
+
+    spatial = ("L",)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over input (N, C, H, W) or unbatched (C, H, W), C = num_features: as
+    InstanceNorm1d, the statistics per sample and channel over H and W."""
+
+    spatial = ("H", "W")
