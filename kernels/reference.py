@@ -84,11 +84,13 @@ def batch_transpose(x):
 
 
 @register("adam_update", "reference", devices=("cpu", "cuda"))
-def adam_update(param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step):
+def adam_update(param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step, max_v=None):
     """One Adam step in place, as torch.optim.Adam (Kingma & Ba 2015, Algorithm 1; L2 weight decay).
 
     g <- g + wd p;  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
     p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+    AMSGrad (Reddi et al. 2018) passes ``max_v``: max_v <- max(max_v, v) in place, and max_v takes v's
+    place in the denominator. Only this reference takes it; the fused kernels have no such operand.
     """
     xp = get_array_module(param)
     if weight_decay:
@@ -97,6 +99,9 @@ def adam_update(param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step):
     m += grad * param.dtype.type(1 - beta1)
     v *= param.dtype.type(beta2)
     v += grad * grad * param.dtype.type(1 - beta2)
+    if max_v is not None:
+        xp.maximum(max_v, v, out=max_v)
+        v = max_v
     bias1, bias2 = 1 - beta1 ** step, 1 - beta2 ** step
     denom = xp.sqrt(v) * param.dtype.type(1 / bias2 ** 0.5)
     denom += param.dtype.type(eps)

@@ -1,5 +1,7 @@
-"""minigan.optim: SGD, Adam and RMSprop against hand-written float64 updates (and torch.optim when it is
-installed), parameter groups, state-dict round trips (through .npz + JSON), and dtype preservation."""
+"""minigan.optim: SGD, Adam (AMSGrad, L2 or decoupled weight decay), AdamW and RMSprop against hand-written
+float64 updates (and torch.optim when it is installed), parameter groups, state-dict round trips (through
+.npz + JSON), and dtype preservation."""
+import functools
 import io
 import json
 
@@ -7,7 +9,7 @@ import numpy as np
 import pytest
 
 import minigan as mg
-from minigan import nn, optim
+from minigan import kernels, nn, optim
 
 
 def sgd_reference(p, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
@@ -21,16 +23,25 @@ def sgd_reference(p, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, n
     return p
 
 
-def adam_reference(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-    """Kingma & Ba (2015), Algorithm 1, with the bias-corrected moments written out."""
-    m, v = np.zeros_like(p), np.zeros_like(p)
+def adam_reference(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+                   decoupled_weight_decay=False):
+    """Kingma & Ba (2015), Algorithm 1, with the bias-corrected moments written out; AMSGrad (Reddi et al.
+    2018) normalises by the largest v so far; decoupled decay (Loshchilov & Hutter 2019) shrinks p first."""
+    m, v, v_max = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
     for t, g in enumerate(grads, start=1):
-        g = g + weight_decay * p
+        if decoupled_weight_decay:
+            p = p * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * p
         m = betas[0] * m + (1 - betas[0]) * g
         v = betas[1] * v + (1 - betas[1]) * g * g
-        m_hat, v_hat = m / (1 - betas[0] ** t), v / (1 - betas[1] ** t)
+        v_max = np.maximum(v_max, v)
+        m_hat, v_hat = m / (1 - betas[0] ** t), (v_max if amsgrad else v) / (1 - betas[1] ** t)
         p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
     return p
+
+
+adamw_reference = functools.partial(adam_reference, weight_decay=0.01, decoupled_weight_decay=True)
 
 
 def rmsprop_reference(p, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
@@ -59,6 +70,12 @@ CASES = [
     ("Adam", adam_reference, dict(lr=0.01)),
     ("Adam", adam_reference, dict(lr=2e-4, betas=(0.5, 0.999))),
     ("Adam", adam_reference, dict(lr=0.01, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
+    ("Adam", adam_reference, dict(lr=0.01, betas=(0.8, 0.9), amsgrad=True)),
+    ("Adam", adam_reference, dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True)),
+    ("Adam", adam_reference, dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("AdamW", adamw_reference, dict(lr=0.01)),
+    ("AdamW", adamw_reference, dict(lr=0.05, betas=(0.5, 0.999), weight_decay=0.1)),
+    ("AdamW", adamw_reference, dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True)),
     ("RMSprop", rmsprop_reference, dict(lr=0.01)),
     ("RMSprop", rmsprop_reference, dict(lr=0.01, alpha=0.9, momentum=0.9, weight_decay=0.05)),
     ("RMSprop", rmsprop_reference, dict(lr=0.01, centered=True)),
@@ -100,17 +117,21 @@ def test_float64_parameters_match_to_high_precision(rng, name, reference, kw):
     np.testing.assert_allclose(p.numpy(), reference(p0, grads, **kw), rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.parametrize("dtype, tol", [(np.float32, dict(rtol=1e-5, atol=1e-6)),
+                                        (np.float64, dict(rtol=1e-12, atol=1e-14))], ids=["float32", "float64"])
 @pytest.mark.parametrize("name, reference, kw", CASES, ids=IDS)
-def test_matches_torch(rng, name, reference, kw):
+def test_matches_torch(rng, name, reference, kw, dtype, tol):
     torch = pytest.importorskip("torch")
     p0, grads = _trajectory_inputs(rng)
+    p0, grads = p0.astype(dtype), [g.astype(dtype) for g in grads]
     p = _run(name, kw, p0, grads)
     tp = torch.nn.Parameter(torch.tensor(p0))
     topt = getattr(torch.optim, name)([tp], **kw)
     for g in grads:
         tp.grad = torch.tensor(g)
         topt.step()
-    np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert p.dtype == dtype
+    np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), **tol)
 
 
 def test_param_groups_have_their_own_hyper_parameters(rng):
@@ -125,6 +146,60 @@ def test_param_groups_have_their_own_hyper_parameters(rng):
     np.testing.assert_allclose(a.numpy(), adam_reference(p0.astype(np.float64), g64, lr=0.01), rtol=2e-5, atol=2e-6)
     np.testing.assert_allclose(b.numpy(), adam_reference(p0.astype(np.float64), g64, lr=0.1, betas=(0.5, 0.9)),
                                rtol=2e-5, atol=2e-6)
+
+
+def test_amsgrad_normalises_by_the_largest_second_moment(device, rng):
+    p0 = rng.standard_normal((3, 4)).astype(np.float32)
+    # Shrinking gradients make v fall, so the running maximum differs from v.
+    grads = [(rng.standard_normal((3, 4)) * scale).astype(np.float32) for scale in (4, 2, 0.5, 0.1)]
+    kw = dict(lr=0.01, betas=(0.8, 0.9))
+    p = nn.Parameter(mg.tensor(p0, device=device))
+    opt = optim.AdamW([p], amsgrad=True, **kw)
+    for g in grads:
+        p.grad = mg.tensor(g, device=device)
+        opt.step()
+    state = opt.state_dict()["state"][0]
+    assert set(state) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}  # torch's names
+    assert all(state[k].dtype == np.float32 for k in state if k != "step")
+    assert np.all(state["max_exp_avg_sq"] >= state["exp_avg_sq"])
+    assert np.any(state["max_exp_avg_sq"] > state["exp_avg_sq"])
+    g64 = [g.astype(np.float64) for g in grads]
+    np.testing.assert_allclose(p.numpy(), adamw_reference(p0.astype(np.float64), g64, amsgrad=True, **kw),
+                               rtol=2e-5, atol=2e-6)
+    assert not np.allclose(p.numpy(), adamw_reference(p0.astype(np.float64), g64, **kw), rtol=1e-4, atol=0)
+
+
+def test_adamw_decay_is_decoupled_from_the_moments(device):
+    """With a zero gradient the moments stay zero, so AdamW only shrinks p by (1 - lr wd) each step, in
+    float32; Adam's L2 decay goes through the moments and moves p by about lr instead."""
+    p = nn.Parameter(mg.full((4,), 2.0, device=device))
+    l2 = nn.Parameter(mg.full((4,), 2.0, device=device))
+    adamw, adam = optim.AdamW([p], lr=0.1, weight_decay=0.5), optim.Adam([l2], lr=0.1, weight_decay=0.5)
+    for _ in range(3):
+        p.grad, l2.grad = mg.zeros(4, device=device), mg.zeros(4, device=device)
+        adamw.step()
+        adam.step()
+    expected = np.float32(2.0)
+    for _ in range(3):
+        expected *= np.float32(1 - 0.1 * 0.5)
+    np.testing.assert_array_equal(p.numpy(), np.full(4, expected, np.float32))
+    l2_expected = adam_reference(np.full(4, 2.0), [np.zeros(4)] * 3, lr=0.1, weight_decay=0.5)
+    np.testing.assert_allclose(l2.numpy(), l2_expected, rtol=2e-5)
+    np.testing.assert_allclose(l2_expected, 2.0 - 3 * 0.1, rtol=1e-3)
+    assert p.dtype == l2.dtype == np.float32
+
+
+@pytest.mark.parametrize("kw, implementation", [(dict(), None), (dict(amsgrad=True), "reference")],
+                         ids=["fused", "amsgrad"])
+def test_adamw_uses_the_fused_kernels_and_amsgrad_the_reference(monkeypatch, kw, implementation):
+    asked = []
+    get = kernels.get
+    monkeypatch.setattr(kernels, "get", lambda primitive, xp=np, name=None: asked.append((primitive, name))
+                        or get(primitive, xp, name))
+    p = nn.Parameter(mg.zeros(3))
+    p.grad = mg.ones(3)
+    optim.AdamW([p], **kw).step()
+    assert asked == [("adam_update", implementation)]
 
 
 def test_zero_grad_and_parameters_without_grad(rng):
@@ -225,6 +300,10 @@ def test_hyper_parameter_and_argument_errors():
         optim.Adam([p * 2])
     with pytest.raises(ValueError, match="more than one parameter group"):
         optim.RMSprop([{"params": [p]}, {"params": [p]}])
+    with pytest.raises(ValueError, match=r"AdamW: betas must be two numbers in \[0, 1\), got \(0.9,\)"):
+        optim.AdamW([p], betas=(0.9,))
+    with pytest.raises(ValueError, match="AdamW: weight_decay must be >= 0, got -0.01"):
+        optim.AdamW([p], weight_decay=-0.01)
 
 
 def test_updates_build_no_graph_and_keep_dtype(rng):

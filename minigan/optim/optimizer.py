@@ -1,4 +1,4 @@
-"""Optimisers: SGD, Adam and RMSprop, with PyTorch's update rules, names and parameter groups.
+"""The optimiser base class: parameter groups, per-parameter state and plain-data state dicts.
 
 ``param_groups`` is a list of dicts, each with its own "params" and hyper-parameters, so a GAN can give
 G and D different learning rates in one optimiser or use two. Updates work on the raw arrays in place:
@@ -16,7 +16,7 @@ them as strings (what JSON makes of integer keys) and tuples stored as lists.
 """
 import numpy as np
 
-from minigan import backend, kernels
+from minigan import backend
 from minigan.tensor import Tensor, zero_grads
 
 
@@ -145,100 +145,3 @@ class Optimizer:
 
 def _is_array(value):
     return isinstance(value, (np.ndarray, np.generic)) or backend.is_cupy_array(value)
-
-
-class SGD(Optimizer):
-    """Stochastic gradient descent with optional momentum, dampening, Nesterov and L2 weight decay.
-
-    As torch.optim.SGD: g <- g + wd p; with momentum mu, b <- g on the first step and
-    b <- mu b + (1 - dampening) g after; g <- g + mu b (Nesterov) or g <- b; then p <- p - lr g.
-    """
-
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov))
-
-    def _update(self, param, grad, state, group):
-        t = param.dtype.type
-        if group["weight_decay"]:
-            grad = grad + param * t(group["weight_decay"])
-        momentum = group["momentum"]
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = grad.astype(param.dtype, copy=True)
-            else:
-                buf *= t(momentum)
-                buf += grad * t(1 - group["dampening"])
-            grad = grad + buf * t(momentum) if group["nesterov"] else buf
-        param -= grad * t(group["lr"])
-
-
-class Adam(Optimizer):
-    """Adam (Kingma & Ba 2015) with L2 weight decay, as torch.optim.Adam (amsgrad off).
-
-    The update itself is the registry primitive ``adam_update`` (reference in kernels/reference.py;
-    faster ones where available). State: step (int), exp_avg, exp_avg_sq.
-    """
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
-        betas = tuple(betas)
-        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas}")
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
-
-    def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param)
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
-        state["step"] += 1
-        beta1, beta2 = group["betas"]
-        kernels.get("adam_update", xp)(param, grad, state["exp_avg"], state["exp_avg_sq"], group["lr"],
-                                       beta1, beta2, group["eps"], group["weight_decay"], state["step"])
-
-
-class RMSprop(Optimizer):
-    """RMSprop (Hinton, Coursera lecture 6e), as torch.optim.RMSprop.
-
-    g <- g + wd p; v <- alpha v + (1 - alpha) g^2; centred: a <- alpha a + (1 - alpha) g and the
-    denominator is sqrt(v - a^2) + eps, else sqrt(v) + eps; with momentum mu,
-    b <- mu b + g / denominator and p <- p - lr b, else p <- p - lr g / denominator.
-    State: step, square_avg, and momentum_buffer / grad_avg when used.
-    """
-
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered))
-
-    def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param)
-        t = param.dtype.type
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = xp.zeros_like(param)
-        state["step"] += 1
-        alpha = group["alpha"]
-        if group["weight_decay"]:
-            grad = grad + param * t(group["weight_decay"])
-        square_avg = state["square_avg"]
-        square_avg *= t(alpha)
-        square_avg += grad * grad * t(1 - alpha)
-        if group["centered"]:
-            grad_avg = state.setdefault("grad_avg", xp.zeros_like(param))
-            grad_avg *= t(alpha)
-            grad_avg += grad * t(1 - alpha)
-            denom = xp.sqrt(square_avg - grad_avg * grad_avg)
-        else:
-            denom = xp.sqrt(square_avg)
-        denom += t(group["eps"])
-        if group["momentum"] > 0:
-            buf = state.setdefault("momentum_buffer", xp.zeros_like(param))
-            buf *= t(group["momentum"])
-            buf += grad / denom
-            param -= buf * t(group["lr"])
-        else:
-            param -= grad / denom * t(group["lr"])
