@@ -8,7 +8,10 @@ from minigan.functional.arithmetic import (
 from minigan.functional.conv import conv2d, conv_transpose2d
 from minigan.functional.interpolation import adaptive_avg_pool2d, interpolate
 from minigan.functional.linear import embedding, linear, matmul
-from minigan.functional.loss import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss
+from minigan.functional.loss import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss,
+    smooth_l1_loss,
+)
 from minigan.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from minigan.functional.padding import pad
 from minigan.functional.pooling import avg_pool2d, max_pool2d

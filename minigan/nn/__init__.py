@@ -3,11 +3,14 @@ from minigan.nn import init, utils
 from minigan.nn.activation import (
     ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh,
 )
-from minigan.nn.container import Identity, ModuleList, Sequential
+from minigan.nn.container import Identity, ModuleDict, ModuleList, Sequential
 from minigan.nn.conv import Conv2d, ConvTranspose2d
 from minigan.nn.dropout import Dropout
 from minigan.nn.embedding import Embedding
 from minigan.nn.linear import Linear
+from minigan.nn.loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+)
 from minigan.nn.module import Module, Parameter
 from minigan.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
 from minigan.nn.padding import (
@@ -20,10 +23,12 @@ from minigan.nn.sampling import (
 from minigan.nn.shape import Flatten, Unflatten
 
 __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "ELU", "SELU", "GELU", "SiLU", "Mish",
-           "Hardtanh", "Softplus", "Softmax", "LogSoftmax", "Identity", "ModuleList", "Sequential", "Conv2d",
-           "ConvTranspose2d", "Dropout", "Embedding", "Linear", "Module", "Parameter", "BatchNorm1d", "BatchNorm2d",
-           "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+           "Hardtanh", "Softplus", "Softmax", "LogSoftmax", "Identity", "ModuleList", "ModuleDict", "Sequential",
+           "Conv2d", "ConvTranspose2d", "Dropout", "Embedding", "Linear", "Module", "Parameter", "BatchNorm1d",
+           "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
            "AvgPool2d", "MaxPool2d", "AdaptiveAvgPool2d", "PixelShuffle", "Upsample", "UpsamplingNearest2d",
            "UpsamplingBilinear2d", "Flatten", "Unflatten",
            "ZeroPad1d", "ConstantPad1d", "ReflectionPad1d", "ReplicationPad1d", "CircularPad1d",
-           "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d"]
+           "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d",
+           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss",
+           "HuberLoss"]

@@ -1,9 +1,13 @@
 """Containers: Sequential (modules applied one after another), ModuleList (modules held in a list, called
-by the caller's own forward) and Identity (the empty layer), with PyTorch's names, keys and reprs.
+by the caller's own forward), ModuleDict (modules held by name) and Identity (the empty layer), with
+PyTorch's names, keys and reprs.
 
 Sequential and ModuleList name their modules "0", "1", ... (Sequential may also take names from an
-ordered dict), so their state-dict keys are PyTorch's: "0.weight", "main.3.running_var".
+ordered dict), so their state-dict keys are PyTorch's: "0.weight", "main.3.running_var"; a ModuleDict's
+keys are its names: "heads.real.weight".
 """
+from collections.abc import Iterable, Mapping
+
 from minigan.nn.module import Module
 
 
@@ -132,6 +136,78 @@ class ModuleList(_Indexed):
             lines.append(f"({label}): " + text.replace("\n", "\n  "))
             i = j + 1
         return f"{type(self).__name__}(" + ("\n  " + "\n  ".join(lines) + "\n" if lines else "") + ")"
+
+
+class ModuleDict(Module):
+    """Modules held by name in insertion order and registered as children under those names, as
+    ``torch.nn.ModuleDict``: ``md["real"]`` (and ``md.real``), ``md[key] = module`` (in place when the
+    key exists), ``del md[key]``, ``len``, ``in``, iteration over the keys, ``keys``, ``items``,
+    ``values``, ``update``, ``pop`` and ``clear``.
+
+    ``ModuleDict(modules)`` and ``update(modules)`` take a mapping (its order kept) or an iterable of
+    (key, module) pairs. Keys are strings without dots, since they become state-dict key parts. It has
+    no forward: the owning module picks the modules to call.
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        try:
+            return self._modules[key]
+        except KeyError:
+            raise KeyError(f"ModuleDict: no module under key {key!r} (keys: {list(self._modules)})") from None
+
+    def __setitem__(self, key, module):
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ModuleDict: key must be a non-empty string without '.', got {key!r}")
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        self.pop(key)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def pop(self, key):
+        module = self[key]  # a missing key raises the KeyError that lists the keys
+        del self._modules[key]
+        return module
+
+    def clear(self):
+        self._modules.clear()
+
+    def update(self, modules):
+        """Add or replace modules from a mapping or an iterable of (key, module) pairs, in their order."""
+        if isinstance(modules, (Mapping, ModuleDict)):
+            pairs = modules.items()
+        elif isinstance(modules, Iterable):
+            pairs = [tuple(pair) if isinstance(pair, Iterable) else pair for pair in modules]
+            for i, pair in enumerate(pairs):
+                if not isinstance(pair, tuple) or len(pair) != 2:
+                    raise ValueError(f"ModuleDict.update: element #{i} must be a (key, module) pair, got {pair!r}")
+        else:
+            raise TypeError(f"ModuleDict.update: expected a mapping or an iterable of (key, module) pairs, got "
+                            f"{type(modules).__name__}")
+        for key, module in pairs:
+            self[key] = module
 
 
 class Identity(Module):

@@ -8,6 +8,11 @@ converted to NumPy arrays loads as it is.
 
 ``register_forward_pre_hook`` runs a function before every ``forward``, as in PyTorch; spectral
 normalisation (``minigan.nn.utils.spectral_norm``) recomputes its weight that way.
+
+A tensor given a parametrization (``minigan.nn.utils.parametrize``) lives in the child
+``parametrizations``, as in PyTorch: ``module.weight`` is computed by ``module.parametrizations.weight``
+on every read, and ``module.weight = X`` goes to its ``right_inverse``. Attribute access resolves that
+name the way it resolves parameters, so the module keeps its class.
 """
 import itertools
 from collections import namedtuple
@@ -94,8 +99,22 @@ class Module:
                 store.pop(name, None)
         self.__dict__.pop(name, None)
 
+    def _parametrization(self, name):
+        """``self.parametrizations[name]`` if ``name`` is a parametrized tensor, else None."""
+        modules = self.__dict__.get("_modules")
+        holder = modules.get("parametrizations") if modules else None
+        return holder._modules.get(name) if holder is not None else None
+
     def __setattr__(self, name, value):
-        if isinstance(value, Parameter):
+        parametrization = self._parametrization(name)
+        if parametrization is not None:
+            if not isinstance(value, Tensor) or isinstance(value, Parameter):
+                # a Parameter would be copied, not kept, which is not what assigning one means elsewhere
+                raise TypeError(f"cannot assign a {type(value).__name__} to {name!r} of {type(self).__name__}: it "
+                                "has a parametrization; assign a Tensor (set through right_inverse) or call "
+                                "nn.utils.parametrize.remove_parametrizations first")
+            parametrization.right_inverse(value)
+        elif isinstance(value, Parameter):
             self._stores(name)
             self._forget(name, keep=self._parameters)
             self._parameters[name] = value
@@ -125,12 +144,16 @@ class Module:
                 object.__setattr__(self, name, value)
 
     def __getattr__(self, name):
-        # Only called when ordinary lookup fails: parameters, buffers and children live in the dicts.
+        # Only called when ordinary lookup fails: parameters, buffers and children live in the dicts, and
+        # a parametrized tensor is computed from its original on each read.
         d = self.__dict__
         for key in ("_parameters", "_buffers", "_modules"):
             store = d.get(key)
             if store is not None and name in store:
                 return store[name]
+        parametrization = self._parametrization(name)
+        if parametrization is not None:
+            return parametrization()
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):

@@ -20,10 +20,42 @@ from minigan.nn.module import Parameter
 from minigan.tensor import Tensor
 
 
-def _normalize(x, eps):
+def normalize(x, eps):
     """x / max(||x||, eps), on raw arrays; the eps guard keeps a zero vector at zero, as F.normalize."""
     xp = backend.get_array_module(x)
     return x / xp.maximum(xp.linalg.norm(x), x.dtype.type(eps))
+
+
+def as_matrix(array, dim):
+    """A weight array as the (h, w) matrix: axis ``dim`` first, the rest flattened in order."""
+    xp = backend.get_array_module(array)
+    return xp.moveaxis(array, dim, 0).reshape(array.shape[dim], -1)
+
+
+def power_iterate(matrix, x, n_steps, eps):
+    """``n_steps`` (>= 1) steps of y = normalize(A x), x = normalize(A^T y) on raw arrays (outside the
+    graph); returns (y, x). With A = W (h, w) and x = v (w,) they tend to the top singular vectors
+    (u, v); with A = W^T and x = u they tend to (v, u)."""
+    for _ in range(n_steps):
+        y = normalize(matrix @ x, eps)
+        x = normalize(matrix.T @ y, eps)
+    return y, x
+
+
+def divide_by_sigma(weight, u, v, dim):
+    """W / sigma with sigma = u^T W v, W the Tensor ``weight`` seen as ``as_matrix(weight, dim)`` (h, w),
+    u (h,) and v (w,) arrays held constant: differentiable in W only, as in the paper and in PyTorch.
+
+    sigma = u^T W v = <W, u v^T>: with the outer product laid out as the weight, sigma is one product
+    and a sum, linear in W, so its first and second derivatives are exact and cheap. The outer product
+    is a fresh array, so the graph never sees u and v, which the next training call overwrites (a D
+    called on real and fake data before one backward).
+    """
+    xp = backend.get_array_module(u)
+    shape = weight.shape
+    moved = (shape[dim],) + shape[:dim] + shape[dim + 1:]  # as_matrix's layout before the flattening
+    outer = Tensor._wrap(xp.moveaxis(xp.outer(u, v).reshape(moved), 0, dim))
+    return weight / (weight * outer).sum()
 
 
 class SpectralNorm:
@@ -36,41 +68,21 @@ class SpectralNorm:
     def __init__(self, name, n_power_iterations, dim, eps):
         self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
 
-    def as_matrix(self, array):
-        """A weight array as the (h, w) matrix: axis ``dim`` first, the rest flattened."""
-        xp = backend.get_array_module(array)
-        return xp.moveaxis(array, self.dim, 0).reshape(array.shape[self.dim], -1)
-
-    def as_weight(self, matrix, shape):
-        """The inverse of ``as_matrix``: an (h, w) matrix laid out as a weight of ``shape``."""
-        xp = backend.get_array_module(matrix)
-        moved = (shape[self.dim],) + shape[:self.dim] + shape[self.dim + 1:]
-        return xp.moveaxis(matrix.reshape(moved), 0, self.dim)
-
     def compute_weight(self, module, power_iteration):
-        """W_orig / sigma with sigma = u^T W v.
+        """W_orig / sigma with sigma = u^T W v (see ``divide_by_sigma``).
 
         With ``power_iteration``, first ``n_power_iterations`` steps of v = normalize(W^T u),
-        u = normalize(W v) on the raw arrays (outside the graph), written into the buffers. sigma is
-        differentiable in W only: u and v are constants, as in the paper and in PyTorch.
+        u = normalize(W v), written into the buffers.
         """
         weight = getattr(module, self.name + "_orig")
         u_buffer, v_buffer = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         u, v = u_buffer.data, v_buffer.data
         if power_iteration and self.n_power_iterations > 0:
-            matrix = self.as_matrix(weight.data)
-            for _ in range(self.n_power_iterations):
-                v = _normalize(matrix.T @ u, self.eps)
-                u = _normalize(matrix @ v, self.eps)
+            v, u = power_iterate(as_matrix(weight.data, self.dim).T, u, self.n_power_iterations, self.eps)
             u_buffer.data[...], v_buffer.data[...] = u, v
             u_buffer._bump_version()
             v_buffer._bump_version()
-        # sigma = u^T W v = <W, u v^T>: with the outer product laid out as the weight, sigma is one
-        # product and a sum, linear in W, so its first and second derivatives are exact and cheap.
-        # The outer product is a fresh array, so the graph never sees the buffers, which the next
-        # training call overwrites (a D called on real and fake data before one backward).
-        outer = Tensor._wrap(self.as_weight(backend.get_array_module(u).outer(u, v), weight.shape))
-        return weight / (weight * outer).sum()
+        return divide_by_sigma(weight, u, v, self.dim)
 
     def __call__(self, module, args):
         setattr(module, self.name, self.compute_weight(module, power_iteration=module.training))
@@ -124,7 +136,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     w = param.data.size // h
     u = randn(h, dtype=param.dtype, device=param.device)
     v = randn(w, dtype=param.dtype, device=param.device)
-    u.data, v.data = _normalize(u.data, hook.eps), _normalize(v.data, hook.eps)
+    u.data, v.data = normalize(u.data, hook.eps), normalize(v.data, hook.eps)
 
     delattr(module, name)
     module.register_parameter(name + "_orig", param)
