@@ -1,8 +1,8 @@
 """Tensor: an array (NumPy or CuPy) plus what autograd needs (grad, requires_grad, creator).
 
-dtype rules follow PyTorch: ``tensor()`` keeps the dtype of an array it is given (float64 stays
-float64, for gradient checks) and makes float32 from Python floats and lists; ops keep their inputs'
-float dtype; Python and NumPy scalars never promote a tensor (``x * 0.5`` stays float32).
+dtype rules follow PyTorch: ``tensor()`` keeps the dtype of an array or NumPy scalar it is given
+(float64 stays float64, for gradient checks) and makes float32 from Python floats and lists; ops keep
+their inputs' float dtype; Python and NumPy scalars never promote a tensor (``x * 0.5`` stays float32).
 """
 import numpy as np
 
@@ -319,6 +319,10 @@ def tensor(data, dtype=None, device="cpu", requires_grad=False):
         array = data.data
     elif isinstance(data, np.ndarray) or backend.is_cupy_array(data):
         array = data
+    elif isinstance(data, np.generic):
+        # A NumPy scalar keeps its dtype, as in torch.tensor (np.float64 subclasses float, so it is
+        # told apart here); ops with a scalar operand still never promote.
+        array = np.asarray(data)
     else:
         array = np.asarray(data)
         if dtype is None and array.dtype.kind == "f":

@@ -230,6 +230,8 @@ def test_tensor_dtype_rules():
     assert mg.tensor([1, 2]).dtype == np.int64
     assert mg.tensor(np.zeros(2)).dtype == np.float64  # an array keeps its dtype (gradient checks)
     assert mg.tensor(np.zeros(2), dtype=np.float32).dtype == np.float32
+    # NumPy scalars keep theirs too, as in torch.tensor, though np.float64 is a subclass of float
+    assert mg.tensor(np.float64(1.5)).dtype == np.float64 and mg.tensor(np.float32(1.5)).dtype == np.float32
     assert mg.zeros(2).dtype == mg.ones(2).dtype == mg.randn(2).dtype == mg.rand(2).dtype == np.float32
     assert mg.full((2,), 3).dtype == np.float32
 
