@@ -89,10 +89,11 @@ class MaxPool2d(Module):
 
 
 class Upsample(Module):
-    """Resize the spatial axes: (N, C, L) or (N, C, H, W) to ``size``, or by ``scale_factor``, in
-    ``mode``; as ``torch.nn.Upsample``, computed by ``F.interpolate`` (which says what each argument
-    means). The arguments are checked when the layer is built; ``scale_factor`` is kept as float(s) and
-    the rest as given, as PyTorch keeps them, so ``repr`` is PyTorch's."""
+    """Resize the spatial axes: (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size``, or by
+    ``scale_factor``, in ``mode`` (trilinear for 5-D input); as ``torch.nn.Upsample``, computed by
+    ``F.interpolate`` (which says what each argument means; like PyTorch's layer, this one takes no
+    ``antialias``). The arguments are checked when the layer is built; ``scale_factor`` is kept as
+    float(s) and the rest as given, as PyTorch keeps them, so ``repr`` is PyTorch's."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
