@@ -21,6 +21,10 @@ EXPECTED = {
     "wgan-gp": (FAKE.mean() - REAL.mean(), -FAKE.mean()),
     "hinge": (np.maximum(0, 1 - REAL).mean() + np.maximum(0, 1 + FAKE).mean(), -FAKE.mean()),
     "least-squares": (0.5 * ((REAL - 1) ** 2).mean() + 0.5 * (FAKE ** 2).mean(), 0.5 * ((FAKE - 1) ** 2).mean()),
+    # -log sigma(a) = softplus(-a) and -log(1 - sigma(a)) = softplus(a), a being a difference to the other
+    # side's mean logit
+    "relativistic": (softplus(-(REAL - FAKE.mean())).mean() + softplus(FAKE - REAL.mean()).mean(),
+                     softplus(-(FAKE - REAL.mean())).mean() + softplus(REAL - FAKE.mean()).mean()),
 }
 
 
@@ -29,7 +33,7 @@ def test_loss_values_on_known_logits(name, device):
     loss = losses.get_loss(name)
     real = mg.tensor(REAL.astype(np.float32), device=device)
     fake = mg.tensor(FAKE.astype(np.float32), device=device)
-    d, g = loss.d_loss(real, fake), loss.g_loss(fake)
+    d, g = loss.d_loss(real, fake), loss.g_loss(fake, real)
     assert d.dtype == np.float32 and g.dtype == np.float32
     np.testing.assert_allclose(d.item(), EXPECTED[name][0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(g.item(), EXPECTED[name][1], rtol=1e-5, atol=1e-6)
@@ -117,6 +121,26 @@ def test_minimax_and_non_saturating_generator_gradients_differ_as_the_paper_says
     assert abs(g_mm.item()) < 1e-3 < abs(g_ns.item())
     np.testing.assert_allclose(g_mm.item(), -1 / (1 + np.exp(8.0)), rtol=1e-9)
     np.testing.assert_allclose(g_ns.item(), -1 / (1 + np.exp(-8.0)), rtol=1e-9)
+
+
+def test_relativistic_loss_needs_the_real_logits_and_takes_no_targets():
+    loss = losses.get_loss("rasgan")
+    assert isinstance(loss, losses.RelativisticAverage) and loss.g_needs_real_logits
+    fake = mg.tensor(FAKE.astype(np.float32))
+    with pytest.raises(ValueError, match="relativistic loss: .*pass real_logits"):
+        loss.g_loss(fake)
+    with pytest.raises(ValueError, match="relativistic loss: it has no real/fake targets"):
+        loss.d_loss(fake, fake, 0.9)
+
+
+def test_relativistic_losses_have_numerically_right_gradients_of_both_orders():
+    from gradcheck import check_double_grad, check_grad
+    loss = losses.get_loss("relativistic")
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal((5, 1)), rng.standard_normal((5, 1))]
+    for fn in (lambda r, f: loss.d_loss(r, f), lambda r, f: loss.g_loss(f, r)):
+        check_grad(fn, arrays)
+        check_double_grad(fn, arrays)
 
 
 def test_unknown_loss_names_the_choices():

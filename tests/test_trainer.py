@@ -83,11 +83,38 @@ def test_every_model_trains_and_stays_float32(model):
     assert samples.shape == (3,) + tuple(trainer.loader.data.shape[1:])
 
 
-@pytest.mark.parametrize("loss", ["minimax", "wasserstein", "wgan-gp", "hinge", "least-squares"])
+@pytest.mark.parametrize("loss", ["minimax", "wasserstein", "wgan-gp", "hinge", "least-squares", "relativistic"])
 def test_every_loss_trains_the_toy_model(loss):
     trainer = make_trainer("toy", iters=2, loss=loss, n_critic=2, r1=0.1 if loss == "hinge" else 0.0)
     logs = trainer.train()
     assert np.isfinite(logs["d_loss"]) and np.isfinite(logs["g_loss"])
+    assert_float32(trainer)
+
+
+@pytest.mark.parametrize("model, d_batch", [("dcgan", "joint"), ("dcgan", "separate"), ("mlp", "joint"),
+                                            ("cdcgan", "joint")])
+def test_the_relativistic_generator_loss_gets_the_real_batch_logits_from_the_d_it_faces(model, d_batch):
+    """G's relativistic loss compares its fakes with a real batch scored by the updated D: the G step
+    passes that batch whatever D's normalisation or batching, and its logits are D's for it."""
+    trainer = make_trainer(model, iters=1, batch_size=4, loss="relativistic", d_batch=d_batch)
+    adversarial, seen = trainer.loss.g_loss, []
+
+    def recorded(fake_logits, real_logits=None):
+        seen.append((fake_logits.shape, real_logits.shape))
+        with mg.no_grad():
+            real, labels = trainer._last_real
+            expected = trainer.discriminate_pair(real, trainer._last_fake, labels)[0]
+        np.testing.assert_allclose(real_logits.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+        return adversarial(fake_logits, real_logits)
+    trainer.loss.g_loss = recorded
+    pair = trainer.discriminate_pair
+
+    def remembered(real, fake, labels=None, features=False):
+        trainer._last_real, trainer._last_fake = (real, labels), fake.detach()
+        return pair(real, fake, labels, features)
+    trainer.discriminate_pair = remembered
+    logs = trainer.train()
+    assert seen == [((4, 1), (4, 1))] and np.isfinite(logs["g_loss"])
     assert_float32(trainer)
 
 
@@ -175,8 +202,8 @@ def test_a_feature_term_adds_its_weighted_value_to_the_generator_loss(term, d_ba
         trainer = make_trainer("dcgan", iters=1, d_batch=d_batch, **{term: weight})
         adversarial = trainer.loss.g_loss
 
-        def recorded(fake_logits, adversarial=adversarial):
-            value = adversarial(fake_logits)
+        def recorded(fake_logits, real_logits=None, adversarial=adversarial):
+            value = adversarial(fake_logits, real_logits)
             parts.append(value.item())
             return value
         trainer.loss.g_loss = recorded

@@ -1,7 +1,8 @@
 """GAN objectives: what the discriminator (or critic) and the generator each minimise.
 
 Every loss works on the discriminator's raw outputs ("logits"), one per sample, never on
-probabilities: ``d_loss(real_logits, fake_logits)`` is minimised by D and ``g_loss(fake_logits)`` by G.
+probabilities: ``d_loss(real_logits, fake_logits)`` is minimised by D and ``g_loss(fake_logits)`` by G
+(``g_loss(fake_logits, real_logits)`` for the relativistic loss, whose G also looks at a real batch).
 Writing r = D(x) for real data and f = D(G(z)) for generated data, and sigma for the logistic sigmoid:
 
 ================  ===========================================  ==============================
@@ -13,6 +14,8 @@ wasserstein       E f - E r    (+ weight clipping)             -E f
 wgan-gp           E f - E r + 10 E (||grad D(x_hat)|| - 1)^2   -E f
 hinge             E max(0, 1 - r) + E max(0, 1 + f)            -E f
 least-squares     1/2 E (r - 1)^2 + 1/2 E f^2                  1/2 E (f - 1)^2
+relativistic      -E log sigma(r - E f)                        -E log sigma(f - E r)
+                  - E log(1 - sigma(f - E r))                  - E log(1 - sigma(r - E f))
 ================  ===========================================  ==============================
 
 The log-sigmoid terms are computed through softplus (log sigma(r) = -softplus(-r),
@@ -45,12 +48,15 @@ class GANLoss:
     uses_targets = False  # can the label tricks (smoothing, flipping) change the real target?
     outputs_probabilities = False  # is sigmoid(logit) a meaningful "D(x)" to report?
     penalises_input_gradient = False  # does D's loss penalise grad_x D(x) per sample (D then needs no batch norm)?
+    g_needs_real_logits = False  # does G's loss need D's logits for a real batch (the G step then scores one)?
     recipe = {}
 
     def d_loss(self, real_logits, fake_logits, real_target=1.0):
         raise NotImplementedError
 
-    def g_loss(self, fake_logits):
+    def g_loss(self, fake_logits, real_logits=None):
+        """G's loss; ``real_logits`` (D's logits for the G step's real batch) is given when
+        ``g_needs_real_logits`` asks for it, and may be given (and ignored) otherwise."""
         raise NotImplementedError
 
     def penalty(self, critic, real, fake):
@@ -84,7 +90,7 @@ class Minimax(GANLoss):
         return (binary_cross_entropy_with_logits(real_logits, real_target)
                 + binary_cross_entropy_with_logits(fake_logits, 0.0))
 
-    def g_loss(self, fake_logits):
+    def g_loss(self, fake_logits, real_logits=None):
         return -softplus(fake_logits).mean()
 
 
@@ -97,7 +103,7 @@ class NonSaturating(Minimax):
 
     name = "non-saturating"
 
-    def g_loss(self, fake_logits):
+    def g_loss(self, fake_logits, real_logits=None):
         return binary_cross_entropy_with_logits(fake_logits, 1.0)
 
 
@@ -120,7 +126,7 @@ class Wasserstein(GANLoss):
         self._no_targets(real_target)
         return fake_logits.mean() - real_logits.mean()
 
-    def g_loss(self, fake_logits):
+    def g_loss(self, fake_logits, real_logits=None):
         return -fake_logits.mean()
 
     def after_d_step(self, discriminator):
@@ -173,7 +179,7 @@ class Hinge(GANLoss):
         self._no_targets(real_target)
         return relu(1.0 - real_logits).mean() + relu(1.0 + fake_logits).mean()
 
-    def g_loss(self, fake_logits):
+    def g_loss(self, fake_logits, real_logits=None):
         return -fake_logits.mean()
 
 
@@ -194,13 +200,44 @@ class LeastSquares(GANLoss):
         real_err = real_logits - real_target
         return 0.5 * (real_err * real_err).mean() + 0.5 * (fake_logits * fake_logits).mean()
 
-    def g_loss(self, fake_logits):
+    def g_loss(self, fake_logits, real_logits=None):
         err = fake_logits - 1.0
         return 0.5 * (err * err).mean()
 
 
-LOSSES = {cls.name: cls for cls in (Minimax, NonSaturating, Wasserstein, WassersteinGP, Hinge, LeastSquares)}
-ALIASES = {"ns": "non-saturating", "wgan": "wasserstein", "lsgan": "least-squares", "gan": "non-saturating"}
+class RelativisticAverage(GANLoss):
+    """Relativistic average GAN, RaSGAN (Jolicoeur-Martineau, 2019, "The relativistic discriminator: a
+    key element missing from standard GAN", section 4.2).
+
+    D no longer says how real a sample is but how much more real it is than the other side's average:
+    with r, f the logits of a real and a fake batch, D minimises
+
+        -E log sigma(r - E f) - E log(1 - sigma(f - E r))
+
+    and G the same with the roles swapped, -E log sigma(f - E r) - E log(1 - sigma(r - E f)). So G's
+    loss has a term in the real batch too: it lowers how much more real the real samples look, not only
+    raises how real its own look. Only differences of logits enter, which is why there are no targets
+    (no label smoothing or flipping) and why ``D(x)`` is reported as a mean logit, not a probability.
+    Each term is softplus of a difference, exact and without overflow as for the other sigmoid losses.
+    """
+
+    name = "relativistic"
+    g_needs_real_logits = True
+
+    def d_loss(self, real_logits, fake_logits, real_target=1.0):
+        self._no_targets(real_target)
+        return softplus(fake_logits.mean() - real_logits).mean() + softplus(fake_logits - real_logits.mean()).mean()
+
+    def g_loss(self, fake_logits, real_logits=None):
+        if real_logits is None:
+            raise ValueError("relativistic loss: G's loss compares the fakes with a real batch; pass real_logits")
+        return softplus(real_logits.mean() - fake_logits).mean() + softplus(real_logits - fake_logits.mean()).mean()
+
+
+LOSSES = {cls.name: cls for cls in (Minimax, NonSaturating, Wasserstein, WassersteinGP, Hinge, LeastSquares,
+                                    RelativisticAverage)}
+ALIASES = {"ns": "non-saturating", "wgan": "wasserstein", "lsgan": "least-squares", "gan": "non-saturating",
+           "rasgan": "relativistic"}
 
 
 def feature_matching(real_features, fake_features):
@@ -276,7 +313,7 @@ def mmd_bandwidth(d_xx, d_yy, d_xy):
 
 
 def get_loss(name, **kwargs):
-    """The loss called ``name`` (or one of its aliases: ns, wgan, lsgan), built with ``kwargs``."""
+    """The loss called ``name`` (or one of its aliases: ns, gan, wgan, lsgan, rasgan), built with ``kwargs``."""
     key = ALIASES.get(name, name)
     if key not in LOSSES:
         names = ", ".join(sorted(LOSSES)) + " (aliases: " + ", ".join(sorted(ALIASES)) + ")"

@@ -252,17 +252,19 @@ class Trainer:
                 fake = self.generate(self.noise(real.shape[0]), labels)
             with frozen(D):
                 fake_in = self.instance_noise(fake, it)
+                real_logits_g = None
                 if cfg.feature_matching or cfg.mmd:
                     # Feature matching and the MMD compare D's features of the real batch with the fake batch's.
-                    (_, real_h), (fake_logits, fake_h) = self.discriminate_pair(real_in, fake_in, labels,
-                                                                               features=True)
-                elif cfg.d_batch == "joint" and self.d_mixes_samples:
-                    # D's batch norm must see the mixture it was trained on, so the real batch goes
-                    # through again (its logits unused); a D without batch norm scores the fakes alone.
-                    fake_logits = self.discriminate_pair(real_in, fake_in, labels)[1]
+                    (real_logits_g, real_h), (fake_logits, fake_h) = self.discriminate_pair(real_in, fake_in, labels,
+                                                                                            features=True)
+                elif (cfg.d_batch == "joint" and self.d_mixes_samples) or loss.g_needs_real_logits:
+                    # D's batch norm must see the mixture it was trained on, so the real batch goes through
+                    # again (its logits used only by a loss that asks for them); a D without batch norm
+                    # scores the fakes alone.
+                    real_logits_g, fake_logits = self.discriminate_pair(real_in, fake_in, labels)
                 else:
                     fake_logits = self.discriminate(fake_in, labels)
-                g_loss = loss.g_loss(fake_logits)
+                g_loss = loss.g_loss(fake_logits, real_logits_g)
                 if cfg.feature_matching:
                     g_loss = g_loss + feature_matching(real_h, fake_h) * cfg.feature_matching
                 if cfg.mmd:
