@@ -3,12 +3,14 @@
     python -m benchmarks.mnist_quality                  # seeds 0 and 1, minigan and PyTorch
     python -m benchmarks.mnist_quality --seeds 0 --iters 500 --no-torch
     python -m benchmarks.mnist_quality --device cuda      # both frameworks on the GPU
+    python -m benchmarks.mnist_quality --loss relativistic  # another --loss for both
 
 For each seed: `minigan train --seed S` (every other setting its default: DCGAN-28, the embedded 5,000
 MNIST digits, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint batch of real and fake, samples
 from an EMA of G with decay 0.999) in its own process, and the same architecture, data, number of
 iterations and recipe written in PyTorch (pip install torch==2.13.0; used here only); the PyTorch loop
-reads the recipe's switches (d_batch, ema, feature_matching) from the minigan run's config.json. Both
+reads the recipe's switches (d_batch, ema, feature_matching, mmd, loss) from the minigan run's config.json;
+it knows the non-saturating and the relativistic loss. Both
 are scored by minigan's shipped MNIST classifier on 5,000 samples drawn from the generator (its EMA) in
 eval mode:
 the share of each class (target: every class >= 5%), KL(class histogram || uniform)
@@ -36,10 +38,11 @@ NZ = 100  # W2's noise size (workloads.w2)
 DEFAULT_OUTPUT = os.path.join(HERE, "results", "mnist_quality.md")
 
 
-def run_minigan(seed, iters, workdir, device="cpu"):
+def run_minigan(seed, iters, workdir, device="cpu", loss=None):
     out = os.path.join(workdir, f"minigan-{seed}")
     command = ["minigan", "train", "--seed", str(seed), "--out", out, "--device", device]
     command += ["--iters", str(iters)] if iters else []
+    command += ["--loss", loss] if loss else []
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
@@ -66,13 +69,28 @@ def picture_minigan(run_dir, seed, path):
     io.save_image_grid(path, trainer.sample(scored_noise(seed)))
 
 
-def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0.0, mmd=0.0, device="cpu",
-              picture=None):
+def torch_losses(torch, loss):
+    """(D's loss of (real, fake) logits, G's loss of (fake, real) logits) for minigan's loss ``loss``
+    (minigan.gan.losses), written in PyTorch."""
+    softplus = torch.nn.functional.softplus
+    if loss == "relativistic":
+        return (lambda r, f: softplus(f.mean() - r).mean() + softplus(f - r.mean()).mean(),
+                lambda f, r: softplus(r.mean() - f).mean() + softplus(r - f.mean()).mean())
+    if loss in ("non-saturating", "ns", "gan"):
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
+        return (lambda r, f: bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f)),
+                lambda f, r: bce(f, torch.ones_like(f)))
+    raise SystemExit(f"benchmarks.mnist_quality: the PyTorch loop has no {loss!r} loss (non-saturating or relativistic)")
+
+
+def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0.0, mmd=0.0, loss="non-saturating",
+              device="cpu", picture=None):
     """W2 in PyTorch: pytorch/examples' DCGAN initialisation, per-epoch shuffling, eval-mode sampling.
-    ``d_batch``, ``ema_decay``, ``feature_matching`` and ``mmd`` follow minigan's Trainer, EMA (the same
-    warm-up of the decay, batch-norm buffers copied rather than averaged), losses.feature_matching and
-    losses.mmd (torch_mmd; both on the input of D's last layer, weighted, added to G's loss). ``picture``: a
-    PNG path for a grid of the first 64 scored samples, to set beside the minigan run's own."""
+    ``d_batch``, ``ema_decay``, ``feature_matching``, ``mmd`` and ``loss`` follow minigan's Trainer, EMA
+    (the same warm-up of the decay, batch-norm buffers copied rather than averaged),
+    losses.feature_matching and losses.mmd (torch_mmd; both on the input of D's last layer, weighted,
+    added to G's loss) and the loss of that name (torch_losses). ``picture``: a PNG path for a grid of the
+    first 64 scored samples, to set beside the minigan run's own."""
     import copy
 
     import torch
@@ -102,7 +120,7 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
     ema = copy.deepcopy(G) if ema_decay else None
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    d_loss_of, g_loss_of = torch_losses(torch, loss)
 
     def scored(x):
         """D's logits and the input of its last layer (the features feature matching compares)."""
@@ -123,17 +141,17 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
             real_logits, fake_logits = D(torch.cat([real, fake.detach()])).split(batch)
         else:
             real_logits, fake_logits = D(real), D(fake.detach())
-        d_loss = bce(real_logits, torch.ones_like(real_logits)) + bce(fake_logits, torch.zeros_like(fake_logits))
+        d_loss = d_loss_of(real_logits, fake_logits)
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
         if d_batch == "joint":
             logits, h = scored(torch.cat([real, fake]))
-            out, real_h, fake_h = logits[batch:], h[:batch], h[batch:]
+            real_out, out, real_h, fake_h = logits[:batch], logits[batch:], h[:batch], h[batch:]
         else:
             out, fake_h = scored(fake)
-            real_h = scored(real)[1] if feature_matching or mmd else None
-        g_loss = bce(out, torch.ones_like(out))
+            real_out, real_h = scored(real) if feature_matching or mmd or loss == "relativistic" else (None, None)
+        g_loss = g_loss_of(out, real_out)
         if feature_matching:
             g_loss = g_loss + feature_matching * (real_h.mean(0) - fake_h.mean(0)).pow(2).mean()
         if mmd:
@@ -181,16 +199,16 @@ def torch_mmd(real_h, fake_h):
 
 
 def switches(config):
-    """(d_batch, ema, feature_matching, mmd): the default run's switches beyond the DCGAN numbers, from its
+    """(d_batch, ema, feature_matching, mmd, loss): the run's switches beyond the DCGAN numbers, from its
     config.json."""
     return (config.get("d_batch", "separate"), config.get("ema", 0.0), config.get("feature_matching", 0.0),
-            config.get("mmd", 0.0))
+            config.get("mmd", 0.0), config.get("loss", "non-saturating"))
 
 
 def recipe(rows):
     """Those switches in words, for the report's header."""
-    d_batch, ema, matching, mmd = switches(next((r["config"] for r in rows if "config" in r), {}))
-    return (f"D on {'one joint batch of real and fake' if d_batch == 'joint' else 'separate real and fake batches'}, "
+    d_batch, ema, matching, mmd, loss = switches(next((r["config"] for r in rows if "config" in r), {}))
+    return (f"the {loss} loss, D on {'one joint batch of real and fake' if d_batch == 'joint' else 'separate real and fake batches'}, "
             + (f"feature matching weighted {matching:g} in G's loss, " if matching else "")
             + (f"the MMD of D's features weighted {mmd:g} in G's loss, " if mmd else "")
             + (f"samples from an EMA of G (decay {ema})" if ema else "samples from G itself"))
@@ -199,6 +217,7 @@ def recipe(rows):
 def reproduce(args):
     """The command that makes the same table (``--keep`` only decides where the run folders go)."""
     flags = ["--seeds", *map(str, args.seeds)] + (["--iters", str(args.iters)] if args.iters else [])
+    flags += ["--loss", args.loss] if args.loss else []
     flags += ["--no-torch"] if args.no_torch else []
     flags += ["--device", args.device] if args.device != "cpu" else []
     if os.path.abspath(args.output) != os.path.abspath(DEFAULT_OUTPUT):
@@ -262,6 +281,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--iters", type=int, default=None, help="default: the default run's")
+    parser.add_argument("--loss", help="minigan train's --loss for both frameworks (default: the default run's)")
     parser.add_argument("--no-torch", action="store_true", help="score minigan alone")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where both frameworks train")
     parser.add_argument("--output", default=DEFAULT_OUTPUT)
@@ -275,7 +295,7 @@ def main(argv=None):
     workdir = args.keep or tempfile.mkdtemp(prefix="minigan-mnist-")
     rows = []
     for seed in args.seeds:
-        rows.append(run_minigan(seed, args.iters, workdir, args.device))
+        rows.append(run_minigan(seed, args.iters, workdir, args.device, args.loss))
         if args.keep:
             picture_minigan(os.path.join(workdir, f"minigan-{seed}"), seed, os.path.join(workdir, f"minigan-{seed}.png"))
         if not args.no_torch:

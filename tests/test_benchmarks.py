@@ -174,12 +174,28 @@ def test_concat_at_input_hides_forward_joint_but_gives_the_same_logits():
 def test_mnist_quality_reports_the_command_that_reproduces_it():
     import argparse
     from benchmarks import mnist_quality
-    default = argparse.Namespace(seeds=[0, 1], iters=None, no_torch=False, device="cpu",
+    default = argparse.Namespace(seeds=[0, 1], iters=None, no_torch=False, device="cpu", loss=None,
                                  output=mnist_quality.DEFAULT_OUTPUT)
     assert mnist_quality.reproduce(default) == "python -m benchmarks.mnist_quality --seeds 0 1"
-    other = argparse.Namespace(seeds=[2, 5], iters=300, no_torch=True, device="cuda", output="out dir/q.md")
+    other = argparse.Namespace(seeds=[2, 5], iters=300, no_torch=True, device="cuda", loss="relativistic",
+                               output="out dir/q.md")
     assert mnist_quality.reproduce(other) == ("python -m benchmarks.mnist_quality --seeds 2 5 --iters 300 "
-                                              "--no-torch --device cuda --output 'out dir/q.md'")
+                                              "--loss relativistic --no-torch --device cuda --output 'out dir/q.md'")
+
+
+@pytest.mark.parametrize("loss", ["non-saturating", "relativistic"])
+def test_mnist_quality_torch_losses_equal_minigans(loss):
+    """The PyTorch loop's losses are minigan's, value for value, on the same logits."""
+    torch = pytest.importorskip("torch")
+    from benchmarks import mnist_quality
+    from minigan.gan.losses import get_loss
+    rng = np.random.default_rng(5)
+    r, f = rng.standard_normal((6, 1)), rng.standard_normal((6, 1)) - 1
+    d_of, g_of = mnist_quality.torch_losses(torch, loss)
+    ours = get_loss(loss)
+    rt, ft, rm, fm = torch.tensor(r), torch.tensor(f), mg.tensor(r), mg.tensor(f)
+    np.testing.assert_allclose(d_of(rt, ft).item(), ours.d_loss(rm, fm).item(), rtol=1e-12)
+    np.testing.assert_allclose(g_of(ft, rt).item(), ours.g_loss(fm, rm).item(), rtol=1e-12)
 
 
 def test_mnist_quality_report_does_not_round_a_miss_up_to_the_target():
