@@ -307,9 +307,9 @@ def test_a_nan_stops_training_with_the_iteration(tmp_path, capsys, monkeypatch):
     calls = {"n": 0}
     original = losses.NonSaturating.g_loss
 
-    def poisoned(self, fake_logits):
+    def poisoned(self, fake_logits, real_logits=None):
         calls["n"] += 1
-        loss = original(self, fake_logits)
+        loss = original(self, fake_logits, real_logits)
         return loss * float("nan") if calls["n"] == 3 else loss
 
     monkeypatch.setattr(losses.NonSaturating, "g_loss", poisoned)
