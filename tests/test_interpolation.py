@@ -1,8 +1,9 @@
-"""interpolate (every mode, antialias, 3-D to 5-D input), adaptive_avg_pool2d and adaptive_avg_pool3d:
+"""interpolate (every mode, antialias, 3-D to 5-D input), adaptive_avg_pool1d/2d/3d and their layers:
 forward against loops written from the definitions and against PyTorch when installed, float64 first-
 and second-order gradient checks over hypothesis-drawn shapes, sizes and factors, dtypes, and the error
 messages."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -349,18 +350,20 @@ def test_interpolate_refuses_integer_input():
         F.interpolate(mg.tensor(np.ones((1, 1, 2, 2), dtype=np.int64)), scale_factor=2)
 
 
-# -- adaptive_avg_pool2d and adaptive_avg_pool3d ------------------------------------------------------
+# -- adaptive_avg_pool1d, adaptive_avg_pool2d and adaptive_avg_pool3d, and their layers -----------------
 
-POOLS = pytest.mark.parametrize("pool, dims", [("adaptive_avg_pool2d", 2), ("adaptive_avg_pool3d", 3)])
+POOLS = pytest.mark.parametrize("pool, dims", [("adaptive_avg_pool1d", 1), ("adaptive_avg_pool2d", 2),
+                                               ("adaptive_avg_pool3d", 3)])
 
 
 @POOLS
 @given(data=st.data(), seed=seeds)
 def test_adaptive_avg_pool(device, pool, dims, data, seed):
-    side = 7 if dims == 2 else 4  # 3-D kept small for the gradient checks
+    side = 7 if dims < 3 else 4  # 3-D kept small for the gradient checks
     shape = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))) + tuple(
         data.draw(st.integers(1, side)) for _ in range(dims))
-    out = tuple(data.draw(st.one_of(st.none(), st.integers(1, side))) for _ in range(dims))
+    size = st.integers(1, side) if dims == 1 else st.one_of(st.none(), st.integers(1, side))  # 1-D: no None
+    out = tuple(data.draw(size) for _ in range(dims))
     x = np.random.default_rng(seed).standard_normal(shape)
     sizes = tuple(n if v is None else v for n, v in zip(shape[2:], out))
     fn = lambda t: getattr(F, pool)(t, out)  # noqa: E731
@@ -385,14 +388,87 @@ def test_adaptive_avg_pool_unbatched_and_float32(rng, pool, dims):
 
 
 @pytest.mark.parametrize("pool, dims, out",
-                         [("adaptive_avg_pool2d", 2, out) for out in [0, (2, 0), (2, 2, 2), 1.5, "2"]]
+                         [("adaptive_avg_pool1d", 1, out) for out in [0, (2, 2), (), None, (None,), 1.5, "2", True]]
+                         + [("adaptive_avg_pool2d", 2, out) for out in [0, (2, 0), (2, 2, 2), 1.5, "2"]]
                          + [("adaptive_avg_pool3d", 3, out) for out in [0, (2, 2, 0), (2, 2), (2, 2, 2, 2), 1.5]])
 def test_adaptive_avg_pool_bad_output_size(pool, dims, out):
-    several = {2: "a pair", 3: "a triple"}[dims]
-    with pytest.raises(ValueError, match=rf"{pool}: output_size must be a positive int or {several}"):
+    several = {1: "a 1-tuple of one", 2: "a pair", 3: "a triple"}[dims]
+    with pytest.raises(ValueError, match=rf"{pool}: output_size must be a positive int or {several}.*, got "
+                                         + re.escape(repr(out))):
         getattr(F, pool)(mg.zeros(*(1, 1) + (4,) * dims), out)
-    with pytest.raises(ValueError, match=rf"{pool}: input must be {dims + 2}-D .*got shape \(4, 4\)"):
-        getattr(F, pool)(mg.zeros(4, 4), 2)
+    bad = (4,) if dims == 1 else (4, 4)
+    with pytest.raises(ValueError, match=rf"{pool}: input must be {dims + 2}-D .*got shape "
+                                         + re.escape(str(bad))):
+        getattr(F, pool)(mg.zeros(*bad), 2)
+
+
+def test_adaptive_avg_pool_refuses_integer_input():
+    with pytest.raises(TypeError, match=r"adaptive_avg_pool1d: input must be floating point, got dtype int64 "
+                                        r"\(shape \(1, 2, 3\)\)"):
+        F.adaptive_avg_pool1d(mg.tensor(np.ones((1, 2, 3), dtype=np.int64)), 2)
+
+
+LAYER_POOLS = [  # (layer, output_size, input shape)
+    ("AdaptiveAvgPool1d", 3, (2, 3, 7)), ("AdaptiveAvgPool1d", (4,), (3, 6)), ("AdaptiveAvgPool1d", [5], (2, 1, 5)),
+    ("AdaptiveAvgPool2d", (2, None), (2, 3, 7, 6)), ("AdaptiveAvgPool2d", 4, (3, 7, 6)),
+    ("AdaptiveAvgPool3d", 2, (2, 3, 5, 4, 6)), ("AdaptiveAvgPool3d", (3, None, 2), (2, 5, 4, 7)),
+    ("AdaptiveAvgPool3d", [None, 1, None], (1, 2, 3, 4, 5)), ("AdaptiveAvgPool3d", (1, 1, 1), (2, 3, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("name, out, shape", LAYER_POOLS)
+def test_adaptive_avg_pool_layers_are_the_functional_op(device, rng, name, out, shape):
+    layer = getattr(mg.nn, name)(out)
+    assert layer.output_size == out and layer.state_dict() == {} and not list(layer.parameters())
+    x = mg.tensor(rng.standard_normal(shape).astype(np.float32), device=device, requires_grad=True)
+    y = layer(x)
+    np.testing.assert_array_equal(y.numpy(), getattr(F, "adaptive_avg_pool" + name[-2:])(x, out).numpy())
+    (gx,) = mg.grad((y * y).sum(), [x], create_graph=True)
+    (ggx,) = mg.grad(gx.sum(), [x])
+    assert y.dtype == gx.dtype == ggx.dtype == np.float32
+
+
+@pytest.mark.parametrize("name, out, shape", LAYER_POOLS)
+def test_adaptive_avg_pool_layers_match_torch(rng, name, out, shape):
+    torch = pytest.importorskip("torch")
+    ours, theirs = getattr(mg.nn, name)(out), getattr(torch.nn, name)(out)
+    assert repr(ours) == repr(theirs)
+    x = rng.standard_normal(shape)
+    xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = ours(xm), theirs(xt)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    gy = rng.standard_normal(y.shape)
+    (gx,) = mg.grad(y, [xm], mg.tensor(gy))
+    (expected,) = torch.autograd.grad(yt, [xt], torch.tensor(gy))
+    np.testing.assert_allclose(gx.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, out, shape", [case for case in LAYER_POOLS if case[0] != "AdaptiveAvgPool2d"])
+def test_adaptive_avg_pool_layers_gradients(device, rng, name, out, shape):
+    layer = getattr(mg.nn, name)(out)
+    x = rng.standard_normal((1,) + shape[-3:] if name.endswith("3d") else shape)  # 3-D: one channel, unbatched
+    check_grad(layer, [x], device)
+    check_double_grad(layer, [x], device)
+
+
+@pytest.mark.parametrize("name, out, message", [
+    ("AdaptiveAvgPool1d", None, r"a 1-tuple of one, got None"), ("AdaptiveAvgPool1d", (2, 3), r"a 1-tuple of one"),
+    ("AdaptiveAvgPool1d", 0, r"a 1-tuple of one, got 0"), ("AdaptiveAvgPool3d", (2, 2), r"a triple of them"),
+    ("AdaptiveAvgPool3d", (2, 0, None), r"a triple of them \(None keeps an axis\), got \(2, 0, None\)"),
+    ("AdaptiveAvgPool3d", 2.5, r"a triple of them \(None keeps an axis\), got 2.5"),
+])
+def test_adaptive_avg_pool_layers_refuse_bad_output_size(name, out, message):
+    with pytest.raises(ValueError, match=rf"{name}: output_size must be a positive int or " + message):
+        getattr(mg.nn, name)(out)
+
+
+def test_adaptive_avg_pool_layers_refuse_bad_input():
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool1d: input must be 3-D \(N, C, L\) or 2-D \(C, L\), "
+                                         r"got shape \(1, 2, 3, 4\)"):
+        mg.nn.AdaptiveAvgPool1d(2)(mg.zeros(1, 2, 3, 4))
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool3d: input must be 5-D \(N, C, D, H, W\) or 4-D "
+                                         r"\(C, D, H, W\), got shape \(2, 3, 4\)"):
+        mg.nn.AdaptiveAvgPool3d(2)(mg.zeros(2, 3, 4))
 
 
 # -- nn.Upsample with 5-D input ---------------------------------------------------------------------

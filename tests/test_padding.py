@@ -1,4 +1,4 @@
-"""pad (constant, reflect, replicate, circular), the 1-D and 2-D padding layers and Conv2d's padding_mode:
+"""pad (constant, reflect, replicate, circular), the 1-D, 2-D and 3-D padding layers and Conv2d's padding_mode:
 forward against an index-based reference written from the definitions (and PyTorch when installed),
 float64 first- and second-order gradient checks over hypothesis-drawn shapes and pads, dtypes, and the
 error messages."""
@@ -181,12 +181,17 @@ LAYERS = [  # (name, arguments, the mode of F.pad it uses)
     ("ReflectionPad1d", (3,), "reflect"), ("ReflectionPad1d", ((3, -2),), "reflect"),
     ("ReplicationPad1d", (1,), "replicate"), ("ReplicationPad1d", ((-1, 4),), "replicate"),
     ("CircularPad1d", (2,), "circular"), ("CircularPad1d", ((-1, 3),), "circular"),
+    ("ZeroPad3d", (1,), "constant"), ("ZeroPad3d", ((1, 0, -1, 2, 0, 1),), "constant"),
+    ("ConstantPad3d", (1, 3.5), "constant"), ("ConstantPad3d", ([2, 0, 1, -1, -2, 2], -1), "constant"),
+    ("ReflectionPad3d", (2,), "reflect"), ("ReflectionPad3d", ((1, 3, 0, 2, 2, -1),), "reflect"),
+    ("ReplicationPad3d", (1,), "replicate"), ("ReplicationPad3d", ((3, 0, 2, -1, 0, 1),), "replicate"),
+    ("CircularPad3d", (2,), "circular"), ("CircularPad3d", ((0, 4, 1, 2, -1, 3),), "circular"),
 ]
 MODE_OF = {name: mode for name, _, mode in LAYERS}
 
 
 def layer_dims(name):
-    return int(name[-2])  # "...Pad1d" pads 1 dim, "...Pad2d" 2
+    return int(name[-2])  # "...Pad1d" pads 1 dim, "...Pad2d" 2, "...Pad3d" 3
 
 
 @pytest.mark.parametrize("name, args, mode", LAYERS)
@@ -194,7 +199,7 @@ def test_padding_layers_are_pad(device, rng, name, args, mode):
     layer, dims = getattr(nn, name)(*args), layer_dims(name)
     padding = (args[0],) * 2 * dims if isinstance(args[0], int) else tuple(args[0])
     assert layer.padding == padding and layer.state_dict() == {} and not list(layer.parameters())
-    batched = (2, 3, 4, 5)[:dims + 2]
+    batched = (2, 3, 4, 5, 6)[:dims + 2]
     for shape in (batched, batched[1:]):  # batched and unbatched
         x = mg.tensor(rng.standard_normal(shape).astype(np.float32), device=device, requires_grad=True)
         y = layer(x)
@@ -211,29 +216,31 @@ def test_padding_layers_match_torch(rng, name, args, mode):
     assert repr(ours) == repr(theirs)
     if name.startswith("ZeroPad"):  # as in PyTorch, a ZeroPad is a ConstantPad
         assert isinstance(ours, getattr(nn, name.replace("Zero", "Constant")))
-    batched = (2, 3, 4, 5)[:layer_dims(name) + 2]
+    batched = (2, 3, 4, 5, 6)[:layer_dims(name) + 2]
     for shape in (batched, batched[1:]):
         x = rng.standard_normal(shape).astype(np.float32)
         np.testing.assert_array_equal(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy())
 
 
 @st.composite
-def pad1d_case(draw):
-    """(layer name, constructor arguments, input shape, seed): a 1-D layer with a (left, right) its mode
-    accepts for the drawn length, crops included, on an (N, C, L) or unbatched (C, L) input."""
-    name = draw(st.sampled_from(["ZeroPad1d", "ConstantPad1d", "ReflectionPad1d", "ReplicationPad1d",
-                                 "CircularPad1d"]))
-    length = draw(st.integers(1, 5))
-    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=2))) + (length,)
-    padding = amounts(draw, length, MODE_OF[name])
+def pad_layer_case(draw, dims):
+    """(layer name, constructor arguments, input shape, seed): a ``dims``-D layer with amounts its mode
+    accepts for the drawn sizes, crops included ((left, right) in 1-D, (left, right, top, bottom, front,
+    back) in 3-D), on a batched (N, C, *) or unbatched (C, *) input; 3-D sides kept small."""
+    name = draw(st.sampled_from([f"{kind}Pad{dims}d" for kind in ("Zero", "Constant", "Reflection",
+                                                                  "Replication", "Circular")]))
+    spatial = tuple(draw(st.integers(1, 5 if dims == 1 else 3)) for _ in range(dims))
+    shape = tuple(draw(st.lists(st.integers(1, 3 if dims == 1 else 2), min_size=1, max_size=2))) + spatial
+    padding = ()
+    for n in reversed(spatial):  # padding lists the last dim first
+        padding += amounts(draw, n, MODE_OF[name])
     if draw(st.booleans()):
         padding = list(padding)  # PyTorch takes any sequence and keeps a tuple
-    args = (padding, draw(st.sampled_from([0.0, 1.5, -2]))) if name == "ConstantPad1d" else (padding,)
+    args = (padding, draw(st.sampled_from([0.0, 1.5, -2]))) if name.startswith("Constant") else (padding,)
     return name, args, shape, draw(st.integers(0, 2 ** 16))
 
 
-@given(case=pad1d_case())
-def test_1d_padding_layers_match_torch(device, case):
+def check_layer_against_torch(device, case):
     torch = pytest.importorskip("torch")
     name, args, shape, seed = case
     ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
@@ -249,21 +256,35 @@ def test_1d_padding_layers_match_torch(device, case):
     np.testing.assert_allclose(gx.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("name, args, mode", [case for case in LAYERS if layer_dims(case[0]) == 1])
-def test_1d_padding_layers_gradients(device, rng, name, args, mode):
+@given(case=pad_layer_case(1))
+def test_1d_padding_layers_match_torch(device, case):
+    check_layer_against_torch(device, case)
+
+
+@given(case=pad_layer_case(3))
+def test_3d_padding_layers_match_torch(device, case):
+    check_layer_against_torch(device, case)
+
+
+@pytest.mark.parametrize("name, args, mode", [case for case in LAYERS if layer_dims(case[0]) in (1, 3)])
+def test_1d_and_3d_padding_layers_gradients(device, rng, name, args, mode):
     layer = getattr(nn, name)(*args)
-    x = rng.standard_normal((2, 4))  # unbatched (C, L)
+    x = rng.standard_normal((2, 4) if layer_dims(name) == 1 else (1, 4, 3, 4))  # unbatched (C, L), (C, D, H, W)
     check_grad(layer, [x], device)
     check_double_grad(layer, [x], device)
 
 
-SIDES = {1: r"2-tuple of ints \(left, right\)", 2: r"4-tuple of ints \(left, right, top, bottom\)"}
+SIDES = {1: r"2-tuple of ints \(left, right\)", 2: r"4-tuple of ints \(left, right, top, bottom\)",
+         3: r"6-tuple of ints \(left, right, top, bottom, front, back\)"}
 
 
 @pytest.mark.parametrize("name, padding", [(name, padding) for name in ("ReflectionPad2d", "ConstantPad2d")
                                            for padding in (1.5, (1, 2), (1, 2, 3, True), "1")]
                          + [(name, padding) for name in ("ReflectionPad1d", "ZeroPad1d", "ConstantPad1d")
-                            for padding in (1.5, (1, 2, 3, 4), (1, True), [2.0, 1], "1")])
+                            for padding in (1.5, (1, 2, 3, 4), (1, True), [2.0, 1], "1")]
+                         + [(name, padding) for name in ("ReplicationPad3d", "CircularPad3d", "ZeroPad3d",
+                                                         "ConstantPad3d")
+                            for padding in (1.5, (1, 2, 3, 4), (1, 2, 3, 4, 5, 6, 7), (1, 2, 3, 4, 5.0, 6), None)])
 def test_padding_layers_refuse_bad_padding(name, padding):
     args = (padding, 0.0) if name.startswith("Constant") else (padding,)
     with pytest.raises(TypeError, match=rf"{name}: padding must be an int or a {SIDES[layer_dims(name)]}, got "
@@ -274,8 +295,10 @@ def test_padding_layers_refuse_bad_padding(name, padding):
 def test_padding_layers_refuse_bad_input():
     for layer, shape in [(nn.ReflectionPad1d(1), (1, 2, 3, 4)), (nn.ReplicationPad1d(1), (4,)),
                          (nn.CircularPad1d(1), (4,)), (nn.ReflectionPad2d(1), (3, 4)),
-                         (nn.CircularPad2d(1), (1, 1, 2, 3, 4))]:
-        name, dims = type(layer).__name__, "L" if "1d" in type(layer).__name__ else "H, W"
+                         (nn.CircularPad2d(1), (1, 1, 2, 3, 4)), (nn.ReflectionPad3d(1), (3, 4, 5)),
+                         (nn.ReplicationPad3d(1), (1, 1, 1, 3, 4, 5)), (nn.CircularPad3d(1), (4, 5))]:
+        name = type(layer).__name__
+        dims = {"1d": "L", "2d": "H, W", "3d": "D, H, W"}[name[-2:]]
         with pytest.raises(ValueError, match=rf"{name}: expected input \(N, C, {dims}\) or \(C, {dims}\), got shape "
                                              + re.escape(str(shape))):
             layer(mg.zeros(*shape))
@@ -288,6 +311,23 @@ def test_padding_layers_refuse_bad_input():
     # constant pads the last dim of any input, as in PyTorch
     assert nn.ConstantPad1d(1, 2.0)(mg.zeros(4)).shape == (6,)
     assert nn.ZeroPad1d((1, -2))(mg.zeros(1, 2, 3, 4)).shape == (1, 2, 3, 3)
+    assert nn.ConstantPad3d(1, 2.0)(mg.zeros(4, 4, 4)).shape == (6, 6, 6)
+    assert nn.ZeroPad3d((1, 0, 0, 0, 0, -1))(mg.zeros(1, 2, 3, 4, 5, 6)).shape == (1, 2, 3, 3, 5, 7)
+    with pytest.raises(ValueError, match=r"pad: reflect padding \(3, 3\) of dim 1 \(size 3; input shape "
+                                         r"\(2, 3, 4, 5\)\) must be less than the dim's size"):
+        nn.ReflectionPad3d(3)(mg.zeros(2, 3, 4, 5))
+
+
+@pytest.mark.parametrize("name", [f"{kind}Pad3d" for kind in ("Zero", "Constant", "Reflection", "Replication",
+                                                               "Circular")])
+def test_3d_padding_layers_keep_float32_to_second_order(device, rng, name):
+    padding = (1, 0, 2, 1, 1, 0)
+    layer = nn.ConstantPad3d(padding, 2.5) if name == "ConstantPad3d" else getattr(nn, name)(padding)
+    x = mg.tensor(rng.standard_normal((2, 3, 3, 4)).astype(np.float32), device=device, requires_grad=True)
+    y = layer(x)
+    (gx,) = mg.grad((y * y).sum(), [x], create_graph=True)
+    (ggx,) = mg.grad(gx.sum(), [x])
+    assert y.shape == (2, 4, 6, 5) and y.dtype == gx.dtype == ggx.dtype == np.float32
 
 
 # -- Conv2d's padding_mode ------------------------------------------------------------------------

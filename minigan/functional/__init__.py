@@ -6,7 +6,9 @@ from minigan.functional.arithmetic import (
     abs, add, astype, clip, div, exp, log, maximum, mul, neg, pow, sqrt, sub, to_device, where,
 )
 from minigan.functional.conv import conv2d, conv_transpose2d
-from minigan.functional.interpolation import adaptive_avg_pool2d, adaptive_avg_pool3d, interpolate
+from minigan.functional.interpolation import (
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, interpolate,
+)
 from minigan.functional.linear import embedding, linear, matmul
 from minigan.functional.loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss,

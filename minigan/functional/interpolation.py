@@ -1,5 +1,6 @@
 """Resizing: ``interpolate`` (PyTorch's modes nearest, nearest-exact, linear, bilinear, bicubic, trilinear
-and area, and antialias for bilinear and bicubic), ``adaptive_avg_pool2d`` and ``adaptive_avg_pool3d``.
+and area, and antialias for bilinear and bicubic), ``adaptive_avg_pool1d``, ``adaptive_avg_pool2d`` and
+``adaptive_avg_pool3d``.
 
 Every mode is linear in the input and separable. Resizing one axis from n samples to m is y = A x along
 that axis, for an (m, n) matrix A whose row i holds the weights that output sample i gives the input
@@ -304,11 +305,15 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
                        for n, m, f in zip(spatial, sizes, factors)])
 
 
-def adaptive_output_size(op, output_size, dims=2):
+def adaptive_output_size(op, output_size, dims):
     """``output_size`` (an int, or one per spatial axis with None keeping that axis) as a checked tuple of
-    ``dims`` entries, naming ``op``."""
+    ``dims`` entries, naming ``op``. As in PyTorch, the 1-D pool takes no None: its one axis is the
+    output's whole size."""
     sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * dims
-    if len(sizes) != dims or not all(v is None or _positive_int(v) for v in sizes):
+    if dims == 1:
+        if len(sizes) != 1 or not _positive_int(sizes[0]):
+            raise ValueError(f"{op}: output_size must be a positive int or a 1-tuple of one, got {output_size!r}")
+    elif len(sizes) != dims or not all(v is None or _positive_int(v) for v in sizes):
         several = {2: "a pair", 3: "a triple"}[dims]
         raise ValueError(f"{op}: output_size must be a positive int or {several} of them (None keeps an axis), "
                          f"got {output_size!r}")
@@ -327,6 +332,13 @@ def _adaptive_avg_pool(op, x, output_size, axes):
     spatial = x.shape[-len(axes):]
     sizes = tuple(int(n if v is None else v) for n, v in zip(spatial, adaptive_output_size(op, output_size, len(axes))))
     return _resize(x, [resize_matrix("area", n, m, dtype=x.dtype) for n, m in zip(spatial, sizes)])
+
+
+def adaptive_avg_pool1d(x, output_size):
+    """Average over windows that tile the last axis: (N, C, L) -> (N, C, ol), or unbatched (C, L) -> (C, ol),
+    as ``torch.nn.functional.adaptive_avg_pool1d``. Output i averages inputs floor(i L / ol) ..
+    ceil((i + 1) L / ol) - 1; ``output_size`` is an int or a 1-tuple (not None, as in PyTorch)."""
+    return _adaptive_avg_pool("adaptive_avg_pool1d", x, output_size, ("L",))
 
 
 def adaptive_avg_pool2d(x, output_size):

@@ -1,19 +1,21 @@
 """Padding layers, as ``torch.nn``'s, over ``minigan.functional.pad``: ZeroPad, ConstantPad,
-ReflectionPad, ReplicationPad and CircularPad, each in 1-D and 2-D.
+ReflectionPad, ReplicationPad and CircularPad, each in 1-D, 2-D and 3-D.
 
 The 1-D layers pad the last dim, (N, C, L) -> (N, C, L + left + right); the 2-D ones the last two,
-(N, C, H, W) -> (N, C, H + top + bottom, W + left + right). Reflect, replicate and circular also take
-an unbatched (C, L) or (C, H, W); constant any input with at least as many dims as it pads.
-``padding`` is an int (the same on every side) or a tuple (left, right) in 1-D, (left, right, top,
-bottom) in 2-D, kept as that tuple as PyTorch keeps it, so ``repr`` is PyTorch's. Negative amounts
-crop, where ``F.pad`` allows them. No parameters, no state.
+(N, C, H, W) -> (N, C, H + top + bottom, W + left + right); the 3-D ones the last three,
+(N, C, D, H, W) -> (N, C, D + front + back, H + top + bottom, W + left + right). Reflect, replicate and
+circular also take an unbatched (C, L), (C, H, W) or (C, D, H, W); constant any input with at least as
+many dims as it pads. ``padding`` is an int (the same on every side) or a tuple (left, right) in 1-D,
+(left, right, top, bottom) in 2-D, (left, right, top, bottom, front, back) in 3-D, kept as that tuple
+as PyTorch keeps it, so ``repr`` is PyTorch's. Negative amounts crop, where ``F.pad`` allows them. No
+parameters, no state.
 """
 from minigan.functional.arguments import is_int
 from minigan.functional.padding import pad
 from minigan.nn.module import Module
 
-_SIDES = ("left", "right", "top", "bottom")
-_SPATIAL = {1: "L", 2: "H, W"}
+_SIDES = ("left", "right", "top", "bottom", "front", "back")
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 
 class _Pad(Module):
@@ -81,12 +83,23 @@ class ConstantPad2d(_ConstantPad):
     dims = 2
 
 
+class ConstantPad3d(_ConstantPad):
+    """Constant padding (``value``) of the last three dims; padding (left, right, top, bottom, front, back)."""
+
+    dims = 3
+
+
 class ZeroPad1d(_Zero, ConstantPad1d):
     """Zero padding of the last dim, (N, C, L) or (C, L); padding (left, right)."""
 
 
 class ZeroPad2d(_Zero, ConstantPad2d):
     """Pad with zeros: the padding of ``nn.Conv2d(padding=p)``, as a layer of its own."""
+
+
+class ZeroPad3d(_Zero, ConstantPad3d):
+    """Zero padding of the last three dims, (N, C, D, H, W) or (C, D, H, W); padding (left, right, top,
+    bottom, front, back)."""
 
 
 class _ReflectionPad(_Pad):
@@ -119,6 +132,13 @@ class ReflectionPad2d(_ReflectionPad):
     dims = 2
 
 
+class ReflectionPad3d(_ReflectionPad):
+    """Reflection padding of the last three dims, (N, C, D, H, W) or (C, D, H, W); padding (left, right, top,
+    bottom, front, back)."""
+
+    dims = 3
+
+
 class ReplicationPad1d(_ReplicationPad):
     """Replication padding of the last dim, (N, C, L) or (C, L); padding (left, right)."""
 
@@ -131,6 +151,13 @@ class ReplicationPad2d(_ReplicationPad):
     dims = 2
 
 
+class ReplicationPad3d(_ReplicationPad):
+    """Replication padding of the last three dims, (N, C, D, H, W) or (C, D, H, W); padding (left, right, top,
+    bottom, front, back)."""
+
+    dims = 3
+
+
 class CircularPad1d(_CircularPad):
     """Circular padding of the last dim, (N, C, L) or (C, L); padding (left, right)."""
 
@@ -141,3 +168,10 @@ class CircularPad2d(_CircularPad):
     """Circular padding of the last two dims, (N, C, H, W) or (C, H, W); padding (left, right, top, bottom)."""
 
     dims = 2
+
+
+class CircularPad3d(_CircularPad):
+    """Circular padding of the last three dims, (N, C, D, H, W) or (C, D, H, W); padding (left, right, top,
+    bottom, front, back)."""
+
+    dims = 3

@@ -1,4 +1,4 @@
-"""Resampling layers: AvgPool2d, MaxPool2d, Upsample (and its two fixed-mode forms), AdaptiveAvgPool2d,
+"""Resampling layers: AvgPool2d, MaxPool2d, Upsample (and its two fixed-mode forms), AdaptiveAvgPool1d/2d/3d,
 PixelShuffle, as ``torch.nn``'s, over minigan's functional ops.
 
 They have no parameters. Each takes PyTorch's arguments with PyTorch's defaults and keeps them as given
@@ -8,7 +8,8 @@ computing something else.
 """
 from minigan.functional.conv import int_pair, positive_int
 from minigan.functional.interpolation import (
-    adaptive_avg_pool2d, adaptive_output_size, check_interpolate_args, interpolate,
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_output_size, check_interpolate_args,
+    interpolate,
 )
 from minigan.functional.pooling import avg_pool2d, max_pool2d
 from minigan.functional.sampling import pixel_shuffle
@@ -130,20 +131,47 @@ class UpsamplingBilinear2d(Upsample):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average over windows that tile the input, to a fixed output size: (N, C, H, W) -> (N, C, oh, ow),
-    or unbatched; as ``torch.nn.AdaptiveAvgPool2d`` (``F.adaptive_avg_pool2d`` gives the windows)."""
+class _AdaptiveAvgPool(Module):
+    """The shared implementation; subclasses give ``dims``, the number of axes pooled, and ``pool``, the
+    functional op. ``output_size`` is checked when the layer is built and kept as given (as PyTorch keeps
+    it, so ``repr`` is PyTorch's)."""
+
+    dims, pool = None, None
 
     def __init__(self, output_size):
         super().__init__()
-        adaptive_output_size(type(self).__name__, output_size)
+        adaptive_output_size(type(self).__name__, output_size, self.dims)
         self.output_size = output_size
 
     def forward(self, x):
-        return adaptive_avg_pool2d(x, self.output_size)
+        return self.pool(x, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size!r}"
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPool):
+    """Average over windows that tile the last axis, to a fixed output size: (N, C, L) -> (N, C, ol), or
+    unbatched (C, L) -> (C, ol); as ``torch.nn.AdaptiveAvgPool1d`` (``F.adaptive_avg_pool1d`` gives the
+    windows). ``output_size`` is an int or a 1-tuple."""
+
+    dims, pool = 1, staticmethod(adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPool):
+    """Average over windows that tile the input, to a fixed output size: (N, C, H, W) -> (N, C, oh, ow),
+    or unbatched; as ``torch.nn.AdaptiveAvgPool2d`` (``F.adaptive_avg_pool2d`` gives the windows)."""
+
+    dims, pool = 2, staticmethod(adaptive_avg_pool2d)
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPool):
+    """Average over windows that tile the last three axes, to a fixed output size:
+    (N, C, D, H, W) -> (N, C, od, oh, ow), or unbatched (C, D, H, W) -> (C, od, oh, ow); as
+    ``torch.nn.AdaptiveAvgPool3d`` (``F.adaptive_avg_pool3d`` gives the windows). ``output_size`` is an
+    int or a triple, None in it keeping that axis's size."""
+
+    dims, pool = 3, staticmethod(adaptive_avg_pool3d)
 
 
 class PixelShuffle(Module):
