@@ -25,6 +25,8 @@ EXPECTED = {
     # side's mean logit
     "relativistic": (softplus(-(REAL - FAKE.mean())).mean() + softplus(FAKE - REAL.mean()).mean(),
                      softplus(-(FAKE - REAL.mean())).mean() + softplus(REAL - FAKE.mean()).mean()),
+    # -log sigma(r_i - f_i): the i-th real against the i-th fake
+    "relativistic-pairing": (softplus(FAKE - REAL).mean(), softplus(REAL - FAKE).mean()),
 }
 
 
@@ -133,9 +135,22 @@ def test_relativistic_loss_needs_the_real_logits_and_takes_no_targets():
         loss.d_loss(fake, fake, 0.9)
 
 
-def test_relativistic_losses_have_numerically_right_gradients_of_both_orders():
+def test_relativistic_pairing_pairs_one_real_with_one_fake():
+    loss = losses.get_loss("rpgan")
+    assert isinstance(loss, losses.RelativisticPairing) and loss.g_needs_real_logits
+    real, fake = mg.tensor(REAL.astype(np.float32)), mg.tensor(FAKE.astype(np.float32))
+    with pytest.raises(ValueError, match="relativistic-pairing loss: .*pass real_logits"):
+        loss.g_loss(fake)
+    with pytest.raises(ValueError, match=r"relativistic-pairing loss: real_logits \(4, 1\) and fake_logits \(3, 1\)"):
+        loss.d_loss(real, fake[:3])
+    with pytest.raises(ValueError, match="relativistic-pairing loss: it has no real/fake targets"):
+        loss.d_loss(real, fake, 0.9)
+
+
+@pytest.mark.parametrize("name", ["relativistic", "relativistic-pairing"])
+def test_relativistic_losses_have_numerically_right_gradients_of_both_orders(name):
     from gradcheck import check_double_grad, check_grad
-    loss = losses.get_loss("relativistic")
+    loss = losses.get_loss(name)
     rng = np.random.default_rng(8)
     arrays = [rng.standard_normal((5, 1)), rng.standard_normal((5, 1))]
     for fn in (lambda r, f: loss.d_loss(r, f), lambda r, f: loss.g_loss(f, r)):

@@ -83,7 +83,8 @@ def test_every_model_trains_and_stays_float32(model):
     assert samples.shape == (3,) + tuple(trainer.loader.data.shape[1:])
 
 
-@pytest.mark.parametrize("loss", ["minimax", "wasserstein", "wgan-gp", "hinge", "least-squares", "relativistic"])
+@pytest.mark.parametrize("loss", ["minimax", "wasserstein", "wgan-gp", "hinge", "least-squares", "relativistic",
+                                  "relativistic-pairing"])
 def test_every_loss_trains_the_toy_model(loss):
     trainer = make_trainer("toy", iters=2, loss=loss, n_critic=2, r1=0.1 if loss == "hinge" else 0.0)
     logs = trainer.train()

@@ -234,10 +234,46 @@ class RelativisticAverage(GANLoss):
         return softplus(real_logits.mean() - fake_logits).mean() + softplus(real_logits - fake_logits.mean()).mean()
 
 
+class RelativisticPairing(GANLoss):
+    """Relativistic pairing GAN, RpGAN (Jolicoeur-Martineau, 2019, section 4.1, where it is "RSGAN").
+
+    Each real sample is paired with one fake, the i-th of each batch (both batches are random draws, so
+    this is a random pairing), and D is asked which of the two is the real one:
+
+        D minimises E_i softplus(f_i - r_i) = -E_i log sigma(r_i - f_i),   G minimises E_i softplus(r_i - f_i).
+
+    Sun et al. (2020, "Towards a Better Global Loss Landscape of GANs") show that this coupling leaves
+    the game no basins in which G drops modes of the data, unlike the separable losses above, where G
+    can settle on part of the data; Huang et al. (2024, "The GAN is Dead; Long Live the GAN!", R3GAN)
+    build on it for that reason. As for the average variant there are no targets, and both batches
+    must have the same size.
+    """
+
+    name = "relativistic-pairing"
+    g_needs_real_logits = True
+
+    def d_loss(self, real_logits, fake_logits, real_target=1.0):
+        self._no_targets(real_target)
+        self._check_pairs(real_logits, fake_logits)
+        return softplus(fake_logits - real_logits).mean()
+
+    def g_loss(self, fake_logits, real_logits=None):
+        if real_logits is None:
+            raise ValueError("relativistic-pairing loss: G's loss pairs each fake with a real sample; "
+                             "pass real_logits")
+        self._check_pairs(real_logits, fake_logits)
+        return softplus(real_logits - fake_logits).mean()
+
+    def _check_pairs(self, real_logits, fake_logits):
+        if tuple(real_logits.shape) != tuple(fake_logits.shape):
+            raise ValueError(f"{self.name} loss: real_logits {tuple(real_logits.shape)} and fake_logits "
+                             f"{tuple(fake_logits.shape)} must have the same shape, one real per fake")
+
+
 LOSSES = {cls.name: cls for cls in (Minimax, NonSaturating, Wasserstein, WassersteinGP, Hinge, LeastSquares,
-                                    RelativisticAverage)}
+                                    RelativisticAverage, RelativisticPairing)}
 ALIASES = {"ns": "non-saturating", "wgan": "wasserstein", "lsgan": "least-squares", "gan": "non-saturating",
-           "rasgan": "relativistic"}
+           "rasgan": "relativistic", "rpgan": "relativistic-pairing"}
 
 
 def feature_matching(real_features, fake_features):
