@@ -10,7 +10,7 @@ MNIST digits, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint batch of 
 from an EMA of G with decay 0.999) in its own process, and the same architecture, data, number of
 iterations and recipe written in PyTorch (pip install torch==2.13.0; used here only); the PyTorch loop
 reads the recipe's switches (d_batch, ema, feature_matching, mmd, loss) from the minigan run's config.json;
-it knows the non-saturating and the relativistic loss. Both
+it knows the non-saturating loss and the two relativistic ones. Both
 are scored by minigan's shipped MNIST classifier on 5,000 samples drawn from the generator (its EMA) in
 eval mode:
 the share of each class (target: every class >= 5%), KL(class histogram || uniform)
@@ -72,15 +72,20 @@ def picture_minigan(run_dir, seed, path):
 def torch_losses(torch, loss):
     """(D's loss of (real, fake) logits, G's loss of (fake, real) logits) for minigan's loss ``loss``
     (minigan.gan.losses), written in PyTorch."""
+    from minigan.gan.losses import ALIASES
+    loss = ALIASES.get(loss, loss)
     softplus = torch.nn.functional.softplus
     if loss == "relativistic":
         return (lambda r, f: softplus(f.mean() - r).mean() + softplus(f - r.mean()).mean(),
                 lambda f, r: softplus(r.mean() - f).mean() + softplus(r - f.mean()).mean())
-    if loss in ("non-saturating", "ns", "gan"):
+    if loss == "relativistic-pairing":
+        return (lambda r, f: softplus(f - r).mean(), lambda f, r: softplus(r - f).mean())
+    if loss == "non-saturating":
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         return (lambda r, f: bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f)),
                 lambda f, r: bce(f, torch.ones_like(f)))
-    raise SystemExit(f"benchmarks.mnist_quality: the PyTorch loop has no {loss!r} loss (non-saturating or relativistic)")
+    raise SystemExit(f"benchmarks.mnist_quality: the PyTorch loop has no {loss!r} loss "
+                     "(non-saturating, relativistic or relativistic-pairing)")
 
 
 def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0.0, mmd=0.0, loss="non-saturating",
@@ -99,6 +104,7 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
     from minigan import io
     from minigan.data import get_dataset
     from minigan.gan.evaluation import draw
+    from minigan.gan.losses import get_loss
     from minigan.metrics import mnist_metrics
 
     torch.manual_seed(seed)
@@ -121,6 +127,7 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     d_loss_of, g_loss_of = torch_losses(torch, loss)
+    needs_real = feature_matching or mmd or get_loss(loss).g_needs_real_logits  # G's step scores a real batch
 
     def scored(x):
         """D's logits and the input of its last layer (the features feature matching compares)."""
@@ -150,7 +157,7 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
             real_out, out, real_h, fake_h = logits[:batch], logits[batch:], h[:batch], h[batch:]
         else:
             out, fake_h = scored(fake)
-            real_out, real_h = scored(real) if feature_matching or mmd or loss == "relativistic" else (None, None)
+            real_out, real_h = scored(real) if needs_real else (None, None)
         g_loss = g_loss_of(out, real_out)
         if feature_matching:
             g_loss = g_loss + feature_matching * (real_h.mean(0) - fake_h.mean(0)).pow(2).mean()

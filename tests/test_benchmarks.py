@@ -183,7 +183,7 @@ def test_mnist_quality_reports_the_command_that_reproduces_it():
                                               "--loss relativistic --no-torch --device cuda --output 'out dir/q.md'")
 
 
-@pytest.mark.parametrize("loss", ["non-saturating", "relativistic"])
+@pytest.mark.parametrize("loss", ["non-saturating", "relativistic", "rpgan"])
 def test_mnist_quality_torch_losses_equal_minigans(loss):
     """The PyTorch loop's losses are minigan's, value for value, on the same logits."""
     torch = pytest.importorskip("torch")

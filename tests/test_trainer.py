@@ -134,6 +134,12 @@ def test_gradient_penalties_train_a_dcgan_critic(settings, d_norm):
     assert_float32(trainer)
 
 
+def test_the_label_tricks_with_a_loss_without_targets_name_the_losses_to_pass():
+    with pytest.raises(run.RunError, match="need a loss with targets \\(pass --loss minimax, non-saturating or "
+                                         "least-squares\\), not relativistic-pairing"):
+        make_trainer("dcgan", iters=1, loss="relativistic-pairing", label_smoothing=0.1)
+
+
 @pytest.mark.parametrize("settings, d_norm", [({}, "batch"), ({"loss": "wgan-gp"}, "layer"), ({"r1": 1.0}, "layer"),
                                               ({"r1": 1.0, "d_norm": "batch"}, "batch")])
 def test_a_gradient_penalty_gives_d_layer_norm_unless_told(settings, d_norm):

@@ -2,7 +2,7 @@
 
 Every loss works on the discriminator's raw outputs ("logits"), one per sample, never on
 probabilities: ``d_loss(real_logits, fake_logits)`` is minimised by D and ``g_loss(fake_logits)`` by G
-(``g_loss(fake_logits, real_logits)`` for the relativistic loss, whose G also looks at a real batch).
+(``g_loss(fake_logits, real_logits)`` for the relativistic losses, whose G also looks at a real batch).
 Writing r = D(x) for real data and f = D(G(z)) for generated data, and sigma for the logistic sigmoid:
 
 ================  ===========================================  ==============================
@@ -16,6 +16,8 @@ hinge             E max(0, 1 - r) + E max(0, 1 + f)            -E f
 least-squares     1/2 E (r - 1)^2 + 1/2 E f^2                  1/2 E (f - 1)^2
 relativistic      -E log sigma(r - E f)                        -E log sigma(f - E r)
                   - E log(1 - sigma(f - E r))                  - E log(1 - sigma(r - E f))
+relativistic-     -E_i log sigma(r_i - f_i)                    -E_i log sigma(f_i - r_i)
+pairing
 ================  ===========================================  ==============================
 
 The log-sigmoid terms are computed through softplus (log sigma(r) = -softplus(-r),
@@ -349,7 +351,7 @@ def mmd_bandwidth(d_xx, d_yy, d_xy):
 
 
 def get_loss(name, **kwargs):
-    """The loss called ``name`` (or one of its aliases: ns, gan, wgan, lsgan, rasgan), built with ``kwargs``."""
+    """The loss called ``name`` (or one of its aliases: ns, gan, wgan, lsgan, rasgan, rpgan), built with ``kwargs``."""
     key = ALIASES.get(name, name)
     if key not in LOSSES:
         names = ", ".join(sorted(LOSSES)) + " (aliases: " + ", ".join(sorted(ALIASES)) + ")"

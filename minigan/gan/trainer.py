@@ -187,8 +187,8 @@ class Trainer:
         self.G, self.D, self.loader = generator, discriminator, loader
         self.loss = get_loss(config.loss)
         if (config.label_smoothing or config.label_flip) and not self.loss.uses_targets:
-            raise ValueError(f"--label-smoothing and --label-flip need a loss with targets (minimax, "
-                             f"non-saturating, least-squares), not {self.loss.name}")
+            raise ValueError(f"--label-smoothing and --label-flip need a loss with targets (pass --loss minimax, "
+                             f"non-saturating or least-squares), not {self.loss.name}")
         if config.n_critic < 1:
             raise ValueError(f"n_critic must be at least 1, got {config.n_critic}")
         if not 0 <= config.feature_matching < math.inf:
