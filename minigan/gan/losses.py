@@ -209,7 +209,7 @@ class LeastSquares(GANLoss):
 
 class RelativisticAverage(GANLoss):
     """Relativistic average GAN, RaSGAN (Jolicoeur-Martineau, 2019, "The relativistic discriminator: a
-    key element missing from standard GAN", section 4.2).
+    key element missing from standard GAN").
 
     D no longer says how real a sample is but how much more real it is than the other side's average:
     with r, f the logits of a real and a fake batch, D minimises
@@ -237,7 +237,7 @@ class RelativisticAverage(GANLoss):
 
 
 class RelativisticPairing(GANLoss):
-    """Relativistic pairing GAN, RpGAN (Jolicoeur-Martineau, 2019, section 4.1, where it is "RSGAN").
+    """Relativistic pairing GAN, RpGAN (Jolicoeur-Martineau, 2019, the same paper, where it is "RSGAN").
 
     Each real sample is paired with one fake, the i-th of each batch (both batches are random draws, so
     this is a random pairing), and D is asked which of the two is the real one:
