@@ -5,6 +5,7 @@
     python -m benchmarks.joint_batch --reference-kernels  # and the default on NumPy's reference kernels
     python -m benchmarks.joint_batch --rounds 2 --block 1 --batch 8    # a smoke test
     python -m benchmarks.joint_batch --device cuda        # on the GPU (each sample waits for it)
+    python -m benchmarks.joint_batch --loss relativistic  # with the default run's own loss
 
 Three trainers of the default DCGAN-28 recipe on the embedded digits, built once each and stepped in
 turn (``benchmarks.timing.interleaved``: rounds, alternating order, a pause at each switch):
@@ -20,6 +21,10 @@ each weighted 100 in G's loss (``--feature-matching 100``, ``--mmd 100``), the G
 taking D's top hidden features of both halves. With ``--reference-kernels`` (CPU only), one more: the
 default with every primitive pinned to its NumPy reference (``kernels.prefer``), which is what
 ``minigan train`` runs on when Numba is not installed.
+
+Every trainer uses the non-saturating loss unless ``--loss`` says otherwise. That is where the joint
+batch costs most: G's loss needs no real batch, so with separate batches the G step scores the fakes
+alone. The default run's relativistic loss scores the real batch in G's step whichever way D sees it.
 
 Each sample is one iteration (D step, G step, EMA update) through ``Trainer.train`` with no callbacks.
 Prints a markdown table of medians and ratios to the default; nothing is written.
@@ -49,7 +54,7 @@ class ConcatAtInput(nn.Module):
         return self.inner(x)
 
 
-def trainers(batch, device="cpu", g_terms=False):
+def trainers(batch, device="cpu", g_terms=False, loss="non-saturating"):
     """name -> a Trainer of the default dcgan recipe, each from the same initial weights."""
     made, data = {}, None
     ways = [("separate", {"d_batch": "separate"}, False),
@@ -59,7 +64,7 @@ def trainers(batch, device="cpu", g_terms=False):
         ways += [("default + feature matching 100", {"feature_matching": 100.0}, False),
                  ("default + MMD 100", {"mmd": 100.0}, False)]
     for name, settings, concat_at_input in ways:
-        cfg = run.resolve_config(batch_size=batch, out="unused", device=device, **settings)
+        cfg = run.resolve_config(batch_size=batch, out="unused", device=device, loss=loss, **settings)
         data = data or run.load_data(cfg)
         trainer = run.build(cfg, data)
         if concat_at_input:
@@ -96,6 +101,7 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=128, help="batch size (default 128, the recipe's)")
     p.add_argument("--threads", type=int, default=2, help="NumPy's BLAS threads (default 2)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the trainers run (default cpu)")
+    p.add_argument("--loss", default="non-saturating", help="every trainer's --loss (default non-saturating)")
     p.add_argument("--g-terms", action="store_true", help="also time feature matching and the MMD in G's loss")
     p.add_argument("--reference-kernels", action="store_true",
                    help="also time the default on the NumPy reference kernels (CPU only)")
@@ -104,10 +110,10 @@ def main(argv=None):
         p.error("--reference-kernels compares the CPU kernels; leave out --device cuda")
     if not machine.set_blas_threads(args.threads):
         print(f"could not set NumPy's BLAS threads ({machine.blas_name()})", file=sys.stderr)
-    made = trainers(args.batch, args.device, args.g_terms)
+    made = trainers(args.batch, args.device, args.g_terms, args.loss)
     candidates = {name: (lambda t=t: step(t)) for name, t in made.items()}
     if args.reference_kernels:
-        candidates[REFERENCE] = pinned_to_reference(lambda t=trainers(args.batch)[DEFAULT]: step(t))
+        candidates[REFERENCE] = pinned_to_reference(lambda t=trainers(args.batch, loss=args.loss)[DEFAULT]: step(t))
     load_start = machine.load_average()
     times = timing.interleaved(candidates,
                                repeats=args.rounds * args.block, rounds=args.rounds,
@@ -115,7 +121,7 @@ def main(argv=None):
     base = times[DEFAULT]["median_s"]
     where = ", ".join(minigan.backend.cuda_device_names()) if args.device == "cuda" else \
         f"{machine.blas_threads()} BLAS threads"
-    print(f"DCGAN-28 on {args.device}, batch {args.batch}, {where}; {args.rounds} rounds of "
+    print(f"DCGAN-28 with the {run.canonical_loss(args.loss)} loss on {args.device}, batch {args.batch}, {where}; {args.rounds} rounds of "
           f"{args.block} iterations; load average {load_start} at the start, {machine.load_average()} at the end\n")
     print("| run | median ms / iteration | spread (IQR / median) | ratio to the default |")
     print("|---|---|---|---|")

@@ -54,7 +54,7 @@ def _parser():
     t.add_argument("--download", action="store_true", default=None,
                    help="download full MNIST / Fashion-MNIST (sha256-checked, cached) if not found")
     t.add_argument("--loss", help=f"one of {', '.join(sorted(LOSSES))} (aliases {', '.join(sorted(ALIASES))}); "
-                                  "default non-saturating")
+                                  "default relativistic for dcgan, non-saturating otherwise")
     t.add_argument("--iters", type=int, help="generator steps (iterations)")
     t.add_argument("--batch-size", type=int, help="samples per batch (default 128)")
     t.add_argument("--optimizer", help="adam (default), rmsprop or sgd")

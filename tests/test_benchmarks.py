@@ -145,6 +145,14 @@ def test_joint_batch_also_times_gs_extra_terms_when_asked(capsys):
     assert made["default + MMD 100"].config.mmd == 100.0 and made["default + MMD 100"].config.d_batch == "joint"
 
 
+def test_joint_batch_times_the_non_saturating_loss_unless_told(capsys):
+    from benchmarks import joint_batch
+    assert {t.config.loss for t in joint_batch.trainers(4).values()} == {"non-saturating"}
+    assert {t.config.loss for t in joint_batch.trainers(4, loss="rasgan").values()} == {"relativistic"}
+    assert joint_batch.main(["--rounds", "1", "--block", "1", "--batch", "4", "--threads", "1", "--loss", "rasgan"]) == 0
+    assert "DCGAN-28 with the relativistic loss on cpu" in capsys.readouterr().out
+
+
 def test_joint_batch_also_times_the_reference_kernels_when_asked(capsys):
     from benchmarks import joint_batch
     from minigan import kernels

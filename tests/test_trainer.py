@@ -140,6 +140,19 @@ def test_the_label_tricks_with_a_loss_without_targets_name_the_losses_to_pass():
         make_trainer("dcgan", iters=1, loss="relativistic-pairing", label_smoothing=0.1)
 
 
+@pytest.mark.parametrize("model", sorted(run.MODEL_DEFAULTS))
+def test_dcgan_defaults_to_the_relativistic_loss_and_the_other_models_to_the_non_saturating(model):
+    expected = "relativistic" if model == "dcgan" else "non-saturating"
+    assert run.resolve_config(model=model, dataset="mnist").loss == expected
+    assert run.resolve_config(model=model, dataset="mnist", loss="lsgan").loss == "least-squares", "the flag wins"
+
+
+def test_the_default_dcgan_with_a_label_trick_asks_for_a_loss_with_targets():
+    cfg = run.resolve_config(label_flip=0.1, iters=1, batch_size=4)
+    with pytest.raises(run.RunError, match="need a loss with targets .* not relativistic$"):
+        run.build(cfg, tiny_dataset(MODEL_DATA["dcgan"]))
+
+
 @pytest.mark.parametrize("settings, d_norm", [({}, "batch"), ({"loss": "wgan-gp"}, "layer"), ({"r1": 1.0}, "layer"),
                                               ({"r1": 1.0, "d_norm": "batch"}, "batch")])
 def test_a_gradient_penalty_gives_d_layer_norm_unless_told(settings, d_norm):
