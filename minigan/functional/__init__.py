@@ -2,6 +2,7 @@
 from minigan.functional.activation import (
     elu, gelu, hardtanh, leaky_relu, log_softmax, mish, prelu, relu, selu, sigmoid, silu, softmax, softplus, tanh,
 )
+from minigan.functional.adaptive_pooling import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d
 from minigan.functional.arithmetic import (
     abs, add, astype, clip, div, exp, log, maximum, mul, neg, pow, sqrt, sub, to_device, where,
 )

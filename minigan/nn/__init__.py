@@ -19,8 +19,8 @@ from minigan.nn.padding import (
     ZeroPad3d,
 )
 from minigan.nn.sampling import (
-    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AvgPool2d, MaxPool2d, PixelShuffle, Upsample,
-    UpsamplingBilinear2d, UpsamplingNearest2d,
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d,
+    AvgPool2d, MaxPool2d, PixelShuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
 )
 from minigan.nn.shape import Flatten, Unflatten
 
@@ -29,6 +29,7 @@ __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "EL
            "Conv2d", "ConvTranspose2d", "Dropout", "Embedding", "Linear", "Module", "Parameter", "BatchNorm1d",
            "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
            "AvgPool2d", "MaxPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
+           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
            "PixelShuffle", "Upsample", "UpsamplingNearest2d",
            "UpsamplingBilinear2d", "Flatten", "Unflatten",
            "ZeroPad1d", "ConstantPad1d", "ReflectionPad1d", "ReplicationPad1d", "CircularPad1d",

@@ -1,11 +1,12 @@
 """Resampling layers: AvgPool2d, MaxPool2d, Upsample (and its two fixed-mode forms), AdaptiveAvgPool1d/2d/3d,
-PixelShuffle, as ``torch.nn``'s, over minigan's functional ops.
+AdaptiveMaxPool1d/2d/3d, PixelShuffle, as ``torch.nn``'s, over minigan's functional ops.
 
 They have no parameters. Each takes PyTorch's arguments with PyTorch's defaults and keeps them as given
 (so ``repr`` is PyTorch's); where the functional op computes only some of what PyTorch offers, other
 values are refused when the layer is built, with the layer and argument named, rather than silently
 computing something else.
 """
+from minigan.functional.adaptive_pooling import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d
 from minigan.functional.conv import int_pair, positive_int
 from minigan.functional.interpolation import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_output_size, check_interpolate_args,
@@ -172,6 +173,55 @@ class AdaptiveAvgPool3d(_AdaptiveAvgPool):
     int or a triple, None in it keeping that axis's size."""
 
     dims, pool = 3, staticmethod(adaptive_avg_pool3d)
+
+
+class _AdaptiveMaxPool(Module):
+    """The shared implementation; subclasses give ``dims``, the number of axes pooled, and ``pool``, the
+    functional op. ``output_size`` is checked when the layer is built and kept as given (as PyTorch keeps
+    it, so ``repr`` is PyTorch's, which does not show ``return_indices``)."""
+
+    dims, pool = None, None
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        adaptive_output_size(type(self).__name__, output_size, self.dims)
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x):
+        return self.pool(x, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size!r}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+    """Maximum over windows that tile the last axis, to a fixed output size: (N, C, L) -> (N, C, ol), or
+    unbatched (C, L) -> (C, ol); y[..., i] = max of x[..., j] for floor(i L / ol) <= j < ceil((i + 1) L / ol).
+    As ``torch.nn.AdaptiveMaxPool1d`` (``F.adaptive_max_pool1d``); ``output_size`` is an int or a 1-tuple.
+    With ``return_indices`` the layer returns (y, indices), the int64 position of each maximum."""
+
+    dims, pool = 1, staticmethod(adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPool):
+    """Maximum over windows that tile the input, to a fixed output size: (N, C, H, W) -> (N, C, oh, ow), or
+    unbatched (C, H, W) -> (C, oh, ow); output (i, j) is the maximum over rows floor(i H / oh) ..
+    ceil((i + 1) H / oh) - 1 and likewise columns. As ``torch.nn.AdaptiveMaxPool2d``
+    (``F.adaptive_max_pool2d``); ``output_size`` is an int or a pair, None in it keeping that axis's size.
+    With ``return_indices`` the layer returns (y, indices), each maximum's flat position r W + q in its
+    plane."""
+
+    dims, pool = 2, staticmethod(adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """Maximum over windows that tile the last three axes, to a fixed output size:
+    (N, C, D, H, W) -> (N, C, od, oh, ow), or unbatched (C, D, H, W) -> (C, od, oh, ow), the windows along
+    each axis as in ``AdaptiveMaxPool2d``. As ``torch.nn.AdaptiveMaxPool3d`` (``F.adaptive_max_pool3d``);
+    ``output_size`` is an int or a triple, None in it keeping that axis's size. With ``return_indices`` the
+    layer returns (y, indices), each maximum's flat position (d H + r) W + q in its volume."""
+
+    dims, pool = 3, staticmethod(adaptive_max_pool3d)
 
 
 class PixelShuffle(Module):
