@@ -17,7 +17,7 @@ from minigan.functional.loss import (
 )
 from minigan.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from minigan.functional.padding import pad
-from minigan.functional.pooling import avg_pool2d, max_pool2d
+from minigan.functional.pooling import avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d
 from minigan.functional.reduction import logsumexp, max, mean, min, std, sum, var
 from minigan.functional.sampling import dropout, pixel_shuffle, upsample_nearest2d
 from minigan.functional.shape import broadcast_to, concat, flatten, getitem, reshape, stack, sum_to, transpose

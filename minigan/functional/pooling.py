@@ -1,17 +1,52 @@
-"""Pooling: avg_pool2d and max_pool2d, with PyTorch's semantics.
+"""Pooling over 1, 2 or 3 spatial axes: avg_pool1d/2d/3d and max_pool1d/2d/3d, with PyTorch's semantics.
 
 avg_pool2d is built from shape ops and conv2d, so its gradients (and gradients of gradients) come from
-those ops' backward. max_pool2d is three Functions: the pooling, the scatter of its gradient, and the
-gather that is the scatter's gradient (each linear map's adjoint is the other, so every order works).
+those ops' backward. avg_pool1d and avg_pool3d take PyTorch's whole argument set (ceil_mode,
+count_include_pad, divisor_override): each window's sum (``WindowSum``, whose adjoint ``WindowSumAdjoint``
+is its backward and the other way round) divided by that window's divisor, a constant; windows that tile
+the input exactly are summed by a reshape instead.
+
+max_pool1d/2d/3d share three Functions over any number of spatial axes: the pooling, the scatter of its
+gradient, and the gather that is the scatter's gradient (each linear map's adjoint is the other, so every
+order works). A 1-D pooling is the same code with one spatial axis (what PyTorch computes by pooling a
+plane of height one, indices included).
+
+Where the windows lie is one object, ``_Windows``: for each kernel offset, the strided slice of a padded
+buffer that the offset sees in every window at once, so no op loops over windows, images or channels.
 """
+import math
+
 import numpy as np
 
 from minigan import backend
 from minigan.function import Function
 from minigan.functional import reduction
+from minigan.functional.arguments import is_int
 from minigan.functional.conv import Conv2d, int_pair
 from minigan.functional.shape import as_tensor, getitem, reshape, unbatched
 from minigan.tensor import Tensor
+
+# The names of the spatial axes, by how many there are (for error messages).
+_LAYOUTS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+_TUPLES = {1: "a 1-tuple", 2: "a pair", 3: "a triple"}
+
+
+def int_tuple(value, dims, op, name, minimum, shapes=""):
+    """``value`` (an int, or a tuple or list of ``dims`` ints) as a ``dims``-tuple, each at least
+    ``minimum``; ``shapes`` (e.g. "for input of shape (...)") ends the error message. For two axes this is
+    ``int_pair``, word for word."""
+    if dims == 2:
+        return int_pair(value, op, name, minimum, shapes)
+    if is_int(value):
+        values = (int(value),) * dims
+    elif isinstance(value, (tuple, list)) and len(value) == dims and all(is_int(v) for v in value):
+        values = tuple(int(v) for v in value)
+    else:
+        raise TypeError(f"{op}: {name} must be an int or {_TUPLES[dims]} of ints, got {value!r}"
+                        f"{shapes and ' ' + shapes}")
+    if min(values) < minimum:
+        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}{shapes and ' ' + shapes}")
+    return values
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
@@ -64,40 +99,46 @@ def pool_output_size(size, k, s, p, d, ceil_mode):
 
 
 class _Windows:
-    """Where the windows of a max pooling lie, in a buffer that holds x with its padding.
+    """Where the windows of a pooling lie, in a buffer that holds x with its padding, over any number of
+    spatial axes (1, 2 or 3 here).
 
-    The buffer has ``ph`` rows above x (``pw`` columns left of it) and below (right of) it whatever the
-    windows reach: the padding in floor mode, possibly one window's overhang in ceil mode. Window
-    (oy, ox) holds buffer[oy sh + i dh, ox sw + j dw] for i < kh, j < kw, and its kernel offsets
-    k = i kw + j are numbered in PyTorch's window order (row by row), so "the first maximum" is the
-    one of smallest k. For each offset k, ``window_slice(k)`` cuts out of the buffer the (ho, wo) grid
-    of the elements that offset sees: a strided view, one per offset, none per window or image.
+    Along spatial axis a (input size n, kernel k, stride s, padding p, dilation d, output size o) the
+    buffer has p elements before x and after it whatever the windows reach: the padding in floor mode,
+    possibly one window's overhang in ceil mode. Window (o_1, ..., o_m) holds
+    buffer[o_1 s_1 + i_1 d_1, ..., o_m s_m + i_m d_m] for i_a < k_a, and its kernel offsets
+    k = ((i_1 k_2 + i_2) k_3 + i_3) ... are numbered in PyTorch's window order (row-major), so "the first
+    maximum" is the one of smallest k. For each offset k, ``window_slice(k)`` cuts out of the buffer the
+    (o_1, ..., o_m) grid of the elements that offset sees: a strided view, one per offset, none per window
+    or image.
     """
 
-    def __init__(self, hw, kernel, stride, padding, dilation, out):
-        (self.h, self.w), (self.kh, self.kw), (self.sh, self.sw) = hw, kernel, stride
-        (self.ph, self.pw), (self.dh, self.dw), (self.ho, self.wo) = padding, dilation, out
-        self.hp = max(self.ph + self.h, (self.ho - 1) * self.sh + self.dh * (self.kh - 1) + 1)
-        self.wp = max(self.pw + self.w, (self.wo - 1) * self.sw + self.dw * (self.kw - 1) + 1)
-        self.padded = (self.hp, self.wp) != (self.h, self.w)  # else the buffer is x itself
-        # A window's offsets start at least one extent apart on both axes: no element is in two windows.
-        self.disjoint = (self.sh >= self.dh * (self.kh - 1) + 1) and (self.sw >= self.dw * (self.kw - 1) + 1)
-        size = self.kh * self.kw
-        self.arg_dtype = np.dtype(np.uint8 if size <= 256 else np.int32)  # an offset per output element
+    def __init__(self, spatial, kernel, stride, padding, dilation, out):
+        self.spatial, self.kernel, self.stride = tuple(spatial), tuple(kernel), tuple(stride)
+        self.padding, self.dilation, self.out = tuple(padding), tuple(dilation), tuple(out)
+        self.buffer_shape = tuple(max(p + n, (o - 1) * s + d * (k - 1) + 1) for n, k, s, p, d, o in self.axes())
+        self.padded = self.buffer_shape != self.spatial  # else the buffer is x itself
+        # A window's offsets start at least one extent apart on every axis: no element is in two windows.
+        self.disjoint = all(s >= d * (k - 1) + 1 for _, k, s, _, d, _ in self.axes())
+        self.size = math.prod(self.kernel)  # offsets per window
+        self.offsets = list(np.ndindex(*self.kernel))  # row-major: offset k is self.offsets[k]
+        self.arg_dtype = np.dtype(np.uint8 if self.size <= 256 else np.int32)  # an offset per output element
+        self.inside = (Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(self.spatial, self.padding))
+
+    def axes(self):
+        """(n, k, s, p, d, o) for each spatial axis."""
+        return zip(self.spatial, self.kernel, self.stride, self.padding, self.dilation, self.out)
 
     def window_slice(self, k):
-        i, j = divmod(k, self.kw)
-        rows = slice(i * self.dh, i * self.dh + (self.ho - 1) * self.sh + 1, self.sh)
-        cols = slice(j * self.dw, j * self.dw + (self.wo - 1) * self.sw + 1, self.sw)
-        return (Ellipsis, rows, cols)
+        return (Ellipsis,) + tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                                   for i, s, d, o in zip(self.offsets[k], self.stride, self.dilation, self.out))
 
     def buffer(self, x, fill):
-        """x (N, C, H, W) inside a buffer of ``fill`` (x itself when nothing lies outside it)."""
+        """x (N, C, *spatial) inside a buffer of ``fill`` (x itself when nothing lies outside it)."""
         if not self.padded:
             return x
         xp = backend.get_array_module(x)
-        buf = xp.full(x.shape[:2] + (self.hp, self.wp), fill, dtype=x.dtype)
-        buf[..., self.ph:self.ph + self.h, self.pw:self.pw + self.w] = x
+        buf = xp.full(x.shape[:2] + self.buffer_shape, fill, dtype=x.dtype)
+        buf[self.inside] = x
         return buf
 
     def crop(self, buf):
@@ -105,30 +146,44 @@ class _Windows:
         if not self.padded:
             return buf
         xp = backend.get_array_module(buf)
-        return xp.ascontiguousarray(buf[..., self.ph:self.ph + self.h, self.pw:self.pw + self.w])
+        return xp.ascontiguousarray(buf[self.inside])
 
     def first_offsets(self):
-        """(ho, wo) host array: each window's first offset that is not in the top or left padding.
+        """(o_1, ..., o_m) host array: each window's first offset that is not in the leading padding of any
+        axis.
 
-        PyTorch's kernel starts each window's search there, with the maximum so far -inf, so a window of
+        PyTorch's kernels start each window's search there, with the maximum so far -inf, so a window of
         -inf (or one lying wholly in the padding, which dilation allows) reports that element.
         """
         def first(out, s, p, d):  # the smallest i with o s + i d >= p, for each window o
             start = np.arange(out) * s
             return np.maximum(0, -(-(p - start) // d))
 
-        rows = first(self.ho, self.sh, self.ph, self.dh)
-        cols = first(self.wo, self.sw, self.pw, self.dw)
-        return (rows[:, None] * self.kw + cols[None, :]).astype(self.arg_dtype)
+        dims = len(self.spatial)
+        flat = np.zeros((1,) * dims, dtype=np.int64)
+        for a, (_, k, s, p, d, o) in enumerate(self.axes()):
+            shape = [1] * dims
+            shape[a] = o
+            flat = flat * k + first(o, s, p, d).reshape(shape)  # row-major numbering, axis by axis
+        return flat.astype(self.arg_dtype)
 
     def flat_indices(self, arg):
-        """PyTorch's ``return_indices``: for each window, row * W + column of its maximum in x's plane
-        (int64), from the offsets ``arg``."""
+        """PyTorch's ``return_indices``: for each window, the row-major flat position of its maximum in x's
+        plane (volume, line), e.g. r W + q in 2-D and (z H + r) W + q in 3-D, int64, from the offsets
+        ``arg``. A window wholly in the padding reports the position its search starts from, past x's
+        edge, as PyTorch's does."""
         xp = backend.get_array_module(arg)
-        i, j = xp.divmod(arg.astype(np.int64), self.kw)
-        rows = xp.arange(self.ho, dtype=np.int64)[:, None] * self.sh - self.ph + i * self.dh
-        cols = xp.arange(self.wo, dtype=np.int64) * self.sw - self.pw + j * self.dw
-        return rows * self.w + cols
+        dims = len(self.spatial)
+        rest, offset = arg.astype(np.int64), [None] * dims
+        for a in reversed(range(dims)):  # unravel k, last axis first
+            rest, offset[a] = xp.divmod(rest, self.kernel[a])
+        flat = 0
+        for a, (n, _, s, p, d, o) in enumerate(self.axes()):
+            shape = [1] * dims
+            shape[a] = o
+            position = xp.arange(o, dtype=np.int64).reshape(shape) * s - p + offset[a] * d
+            flat = flat * n + position
+        return flat
 
 
 def _where_or_zero(mask, values):
@@ -143,15 +198,15 @@ def _where_or_zero(mask, values):
     return words.view(values.dtype)
 
 
-class MaxPool2d(Function):
-    """y = the maximum of each window of x, as PyTorch computes it: NaN propagates, and the position
-    reported (``arg``, the window's offset k) is the first maximum in window order, or, where the window
-    holds NaN, its last NaN (PyTorch's kernels take a value that is greater than the maximum so far, or
-    NaN). One pass per kernel offset over the whole batch, each on a contiguous copy of what that offset
-    sees (NumPy's ufuncs run several times faster on contiguous operands than on strided ones).
+class MaxPool(Function):
+    """y = the maximum of each window of x (N, C, *spatial), as PyTorch computes it: NaN propagates, and
+    the position reported (``arg``, the window's offset k) is the first maximum in window order, or, where
+    the window holds NaN, its last NaN (PyTorch's kernels take a value that is greater than the maximum so
+    far, or NaN). One pass per kernel offset over the whole batch, each on a contiguous copy of what that
+    offset sees (NumPy's ufuncs run several times faster on contiguous operands than on strided ones).
 
-    Saved for backward: ``arg`` only, one small integer per output element (a byte for kernels up to
-    16 x 16). The gradient routes gy to those positions and needs neither x nor y.
+    Saved for backward: ``arg`` only, one small integer per output element (a byte for kernels of up to
+    256 elements). The gradient routes gy to those positions and needs neither x nor y.
     """
 
     def __init__(self, windows):
@@ -172,7 +227,7 @@ class MaxPool2d(Function):
         # y is -inf and arg the first real offset: PyTorch's starting point.
         v, better, nan = xp.empty_like(y), xp.empty(y.shape, dtype=bool), xp.empty(y.shape, dtype=bool)
         step = xp.empty_like(arg)
-        for k in range(1, win.kh * win.kw):
+        for k in range(1, win.size):
             xp.copyto(v, buf[win.window_slice(k)])
             xp.greater(v, y, out=better)
             xp.isnan(v, out=nan)
@@ -190,12 +245,12 @@ class MaxPool2d(Function):
         return y
 
     def backward(self, gy):
-        return MaxPool2dGrad(self.windows, self.arg).apply(gy)
+        return MaxPoolGrad(self.windows, self.arg).apply(gy)
 
 
-class MaxPool2dGrad(Function):
+class MaxPoolGrad(Function):
     """gx = gy scattered to each window's maximum (windows that share a maximum add up): the adjoint of
-    gathering x at ``arg``, and linear in gy, so its own backward is that gather (``MaxPool2dGather``).
+    gathering x at ``arg``, and linear in gy, so its own backward is that gather (``MaxPoolGather``).
 
     One strided write per kernel offset, covering the whole batch: gy where the offset won, zero
     elsewhere. Without overlap (the stride at least the dilated kernel, as when stride == kernel) no
@@ -209,8 +264,8 @@ class MaxPool2dGrad(Function):
     def forward(self, gy):
         win, arg = self.windows, self.arg
         xp = backend.get_array_module(gy)
-        buf = xp.zeros(gy.shape[:2] + (win.hp, win.wp), dtype=gy.dtype)
-        for k in range(win.kh * win.kw):
+        buf = xp.zeros(gy.shape[:2] + win.buffer_shape, dtype=gy.dtype)
+        for k in range(win.size):
             part = _where_or_zero(arg == k, gy)
             if win.disjoint:
                 buf[win.window_slice(k)] = part
@@ -219,12 +274,12 @@ class MaxPool2dGrad(Function):
         return win.crop(buf)
 
     def backward(self, ggx):
-        return MaxPool2dGather(self.windows, self.arg).apply(ggx)
+        return MaxPoolGather(self.windows, self.arg).apply(ggx)
 
 
-class MaxPool2dGather(Function):
+class MaxPoolGather(Function):
     """y = x at each window's saved maximum ``arg`` (what max pooling computes, with the positions
-    fixed): linear in x, the adjoint of ``MaxPool2dGrad``, which is therefore its backward. Positions in
+    fixed): linear in x, the adjoint of ``MaxPoolGrad``, which is therefore its backward. Positions in
     the padding (windows wholly in it) read zero: nothing flows through a constant -inf.
 
     Exactly one offset matches each window, so OR-ing the bits of every offset's masked values leaves
@@ -241,13 +296,225 @@ class MaxPool2dGather(Function):
         bits = np.dtype(f"u{x.dtype.itemsize}")
         y = xp.zeros(arg.shape, dtype=bits)
         v = xp.empty(arg.shape, dtype=x.dtype)
-        for k in range(win.kh * win.kw):
+        for k in range(win.size):
             xp.copyto(v, buf[win.window_slice(k)])
             y |= _where_or_zero(arg == k, v).view(bits)
         return y.view(x.dtype)
 
     def backward(self, gy):
-        return MaxPool2dGrad(self.windows, self.arg).apply(gy)
+        return MaxPoolGrad(self.windows, self.arg).apply(gy)
+
+
+class WindowSum(Function):
+    """y[n, c, o] = the sum of window o of x (N, C, *spatial) zero-padded: one strided add per kernel
+    offset over the whole batch. Linear in x; its adjoint ``WindowSumAdjoint`` is its backward. Nothing
+    is saved: the gradient depends on the windows alone."""
+
+    def __init__(self, windows):
+        self.windows = windows
+
+    def forward(self, x):
+        win = self.windows
+        buf = win.buffer(x, 0)  # zero padding adds nothing to a sum
+        y = buf[win.window_slice(0)].copy()  # contiguous, and ours to add to
+        for k in range(1, win.size):
+            y += buf[win.window_slice(k)]
+        return y
+
+    def backward(self, gy):
+        return WindowSumAdjoint(self.windows).apply(gy)
+
+
+class WindowSumAdjoint(Function):
+    """gx = every gy[n, c, o] added to each element of window o (parts in the padding dropped): the
+    adjoint of ``WindowSum``, which is therefore its backward. Disjoint windows are written, overlapping
+    ones added, one strided write per kernel offset."""
+
+    def __init__(self, windows):
+        self.windows = windows
+
+    def forward(self, gy):
+        win = self.windows
+        xp = backend.get_array_module(gy)
+        buf = xp.zeros(gy.shape[:2] + win.buffer_shape, dtype=gy.dtype)
+        for k in range(win.size):
+            if win.disjoint:
+                buf[win.window_slice(k)] = gy
+            else:
+                buf[win.window_slice(k)] += gy
+        return win.crop(buf)
+
+    def backward(self, ggx):
+        return WindowSum(self.windows).apply(ggx)
+
+
+def _batched_input(op, x, dims):
+    """(x as (N, C, *spatial), whether it came so): x may be batched (N, C, *spatial) or unbatched
+    (C, *spatial), floating point, and empty along no axis but the batch axis, as PyTorch requires."""
+    shape = tuple(x.shape)
+    names = ", ".join(_LAYOUTS[dims])
+    if x.ndim not in (dims + 1, dims + 2):
+        raise ValueError(f"{op}: input must be {dims + 1}-D (C, {names}) or {dims + 2}-D (N, C, {names}), "
+                         f"got shape {shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {shape})")
+    batched = x.ndim == dims + 2
+    empty = [a for a in range(1 if batched else 0, x.ndim) if shape[a] == 0]
+    if empty:
+        rule = "only the batch axis may be empty" if batched else "an unbatched input may not be empty"
+        raise ValueError(f"{op}: input of shape {shape} is empty along axis {empty[0]}; {rule}")
+    return (x if batched else reshape(x, (1,) + shape)), batched
+
+
+def _pool_windows(op, shape, dims, kernel_size, stride, padding, dilation, ceil_mode):
+    """The ``_Windows`` of a pooling over the last ``dims`` axes of an input of ``shape``, its arguments
+    checked as PyTorch checks them (sizes positive, padding at most half the kernel on each axis, an
+    output at least 1 long on each axis). ``dilation`` None: an average pooling, which has none."""
+    shapes = f"for input of shape {shape}"
+    kernel = int_tuple(kernel_size, dims, op, "kernel_size", 1, shapes)
+    stride = kernel if stride is None else int_tuple(stride, dims, op, "stride", 1, shapes)
+    padding = int_tuple(padding, dims, op, "padding", 0, shapes)
+    dilated = dilation is not None
+    dilation = int_tuple(dilation, dims, op, "dilation", 1, shapes) if dilated else (1,) * dims
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel} {shapes}")
+    spatial = shape[-dims:]
+    out = tuple(pool_output_size(*args, bool(ceil_mode)) for args in zip(spatial, kernel, stride, padding, dilation))
+    if min(out) < 1:
+        given = f"kernel_size {kernel}, stride {stride}, padding {padding}"
+        given += f", dilation {dilation}" if dilated else ""
+        raise ValueError(f"{op}: output size would be {'x'.join(map(str, out))} {shapes} with {given}: the input "
+                         f"is smaller than the {'(dilated) ' if dilated else ''}kernel")
+    return _Windows(spatial, kernel, stride, padding, dilation, out)
+
+
+def _max_pool(op, dims, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    """max_pool1d and max_pool3d (see max_pool2d)."""
+    x = as_tensor(x)
+    shape = tuple(x.shape)
+    x, batched = _batched_input(op, x, dims)
+    fn = MaxPool(_pool_windows(op, shape, dims, kernel_size, stride, padding, dilation, ceil_mode))
+    y = fn.apply(x)
+    if not batched:
+        y = reshape(y, tuple(y.shape[1:]))
+    if not return_indices:
+        return y
+    indices = fn.windows.flat_indices(fn.arg)
+    return y, Tensor._wrap(indices if batched else indices[0])
+
+
+def _avg_divisor(win, count_include_pad, divisor_override):
+    """What each window's sum is divided by, as PyTorch's kernels divide: ``divisor_override`` if given;
+    else the window's length clipped to the input and its padding (count_include_pad; less than the kernel
+    only where a ceil_mode window overhangs the padding), or to the input alone. A box's count is the
+    product of its axes' counts. A Python number where every window has the same divisor, else an
+    (o_1, ..., o_m) host array (float64). A window that holds no input element sums to 0 and is divided by
+    1 (PyTorch writes 0 there; the checks on the arguments leave no such window)."""
+    if divisor_override is not None:
+        return divisor_override
+    divisor = np.ones((1,) * len(win.spatial))
+    for a, (n, k, s, p, _, o) in enumerate(win.axes()):
+        start = np.arange(o) * s - p
+        stop = np.minimum(start + k, n + p)
+        count = stop - start if count_include_pad else np.minimum(stop, n) - np.maximum(start, 0)
+        shape = [1] * len(win.spatial)
+        shape[a] = o
+        divisor = divisor * np.maximum(count, 1).reshape(shape)
+    return float(divisor.flat[0]) if (divisor == divisor.flat[0]).all() else divisor
+
+
+def check_divisor_override(op, divisor_override):
+    """PyTorch's rule: None, or an int other than 0 (a negative one too)."""
+    if divisor_override is not None and (not is_int(divisor_override) or divisor_override == 0):
+        raise ValueError(f"{op}: divisor_override must be None or a non-zero int, got {divisor_override!r}")
+
+
+def _avg_pool(op, dims, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """avg_pool1d and avg_pool3d (see avg_pool3d)."""
+    check_divisor_override(op, divisor_override)
+    x = as_tensor(x)
+    shape = tuple(x.shape)
+    x, batched = _batched_input(op, x, dims)
+    win = _pool_windows(op, shape, dims, kernel_size, stride, padding, None, ceil_mode)
+    if dims == 3 and any(size < k for size, k in zip(win.spatial, win.kernel)):
+        # PyTorch's avg_pool3d (alone of the pools) checks the input without its padding against the kernel.
+        raise ValueError(f"{op}: input of shape {shape} is smaller than the kernel {win.kernel} (without the "
+                         f"padding {win.padding}, which PyTorch's avg_pool3d does not count here)")
+    n, c = x.shape[:2]
+    if all(s == k and p == 0 and o * k <= size for size, k, s, p, _, o in win.axes()):
+        # Windows that tile x (stride == kernel, no padding, no ceil_mode overhang): crop what lies past
+        # the last window, split each axis into (windows, kernel) and sum the kernel axes.
+        covered = tuple(o * k for o, k in zip(win.out, win.kernel))
+        if covered != win.spatial:
+            x = getitem(x, (slice(None), slice(None)) + tuple(slice(0, m) for m in covered))
+        split = sum(((o, k) for o, k in zip(win.out, win.kernel)), ())
+        sums = reduction.sum(reshape(x, (n, c) + split), axis=tuple(3 + 2 * a for a in range(dims)))
+    else:
+        sums = WindowSum(win).apply(x)
+    divisor = _avg_divisor(win, bool(count_include_pad), divisor_override)
+    if not isinstance(divisor, np.ndarray):
+        y = sums / float(divisor)  # a Python number: float32 stays float32
+    else:
+        divisor = backend.to_device(divisor.astype(x.dtype), backend.device_of(x.data))  # on x's device
+        y = sums / Tensor._wrap(divisor)  # a constant: no gradient of its own
+    return y if batched else reshape(y, tuple(y.shape[1:]))
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over windows of k elements along the last axis, as ``torch.nn.functional.avg_pool1d``.
+
+    x (N, C, L) -> (N, C, Lo), or unbatched (C, L) -> (C, Lo), with Lo = floor((L + 2p - k) / s) + 1
+    (rounded up instead in ceil_mode, where a last window must start inside the input or its left
+    padding). y[..., o] = sum of x[..., o s - p + i] over 0 <= i < k (padding reads 0) / divisor, the
+    divisor being the window's length clipped to the padded input (count_include_pad, the default: k, but
+    for a ceil_mode window overhanging the right padding) or to the input alone. kernel_size, stride
+    (defaulting to kernel_size) and padding (at most k / 2) are ints or 1-tuples. Differentiable to
+    every order.
+    """
+    return _avg_pool("avg_pool1d", 1, x, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool3d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over kd x kh x kw windows, as ``torch.nn.functional.avg_pool3d``.
+
+    x (N, C, D, H, W) -> (N, C, Do, Ho, Wo), or unbatched (C, D, H, W) -> (C, Do, Ho, Wo), each output
+    size as avg_pool1d's along its axis. y[..., z, r, q] = the sum of the window's elements (padding
+    reads 0) / divisor: ``divisor_override`` (a non-zero int) if given, else the product over the three
+    axes of the window's length clipped to the padded input (count_include_pad) or to the input alone.
+    kernel_size, stride (defaulting to kernel_size) and padding (at most half the kernel) are ints or
+    triples. Differentiable to every order.
+    """
+    return _avg_pool("avg_pool3d", 3, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Maximum over windows of k elements, d apart, along the last axis, as
+    ``torch.nn.functional.max_pool1d``.
+
+    x (N, C, L) -> (N, C, Lo), or unbatched (C, L) -> (C, Lo), with
+    Lo = floor((L + 2p - d (k - 1) - 1) / s) + 1, rounded up instead in ceil_mode (a last window must
+    start inside the input or its left padding). y[..., o] = max of x[..., o s - p + i d], 0 <= i < k, the
+    padding being -inf (at most k / 2). Ties go to the first maximum; NaN propagates (the last NaN is
+    reported). With ``return_indices`` the result is (y, indices), each maximum's position in L, int64.
+    The gradient goes to each window's maximum (overlapping windows add up), and is differentiable
+    again.
+    """
+    return _max_pool("max_pool1d", 1, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Maximum over kd x kh x kw windows, as ``torch.nn.functional.max_pool3d``.
+
+    x (N, C, D, H, W) -> (N, C, Do, Ho, Wo), or unbatched (C, D, H, W) -> (C, Do, Ho, Wo), each output
+    size as max_pool1d's along its axis; kernel_size, stride (defaulting to kernel_size), padding (-inf,
+    at most half the kernel) and dilation are ints or triples. Ties go to the first maximum in window
+    order (depth, then row, then column); NaN propagates. With ``return_indices`` the result is
+    (y, indices): each maximum's flat position (z H + r) W + q in its (D, H, W) volume, int64, as
+    PyTorch's. The gradient goes to each window's maximum, and is differentiable again.
+    """
+    return _max_pool("max_pool3d", 3, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -261,7 +528,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     (y, indices): each maximum's flat index row * W + column in its (H, W) plane, int64, as PyTorch's.
 
     The gradient goes to each window's maximum (overlapping windows add up), exactly; it is
-    differentiable again (MaxPool2dGrad, MaxPool2dGather), so gradient penalties can go through it.
+    differentiable again (MaxPoolGrad, MaxPoolGather), so gradient penalties can go through it.
     """
     op = "max_pool2d"
     x = as_tensor(x)
@@ -276,22 +543,9 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
         raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {tuple(x.shape)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
-    shapes = f"for input of shape {tuple(x.shape)}"
-    kernel = int_pair(kernel_size, op, "kernel_size", 1, shapes)
-    stride = kernel if stride is None else int_pair(stride, op, "stride", 1, shapes)
-    padding = int_pair(padding, op, "padding", 0, shapes)
-    dilation = int_pair(dilation, op, "dilation", 1, shapes)
-    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel} {shapes}")
-    hw = tuple(x.shape[2:])
-    if min(hw) < 1:
+    if min(x.shape[2:]) < 1:
         raise ValueError(f"{op}: input of shape {tuple(x.shape)} has no pixels")
-    out = tuple(pool_output_size(hw[a], kernel[a], stride[a], padding[a], dilation[a], ceil_mode) for a in (0, 1))
-    if min(out) < 1:
-        raise ValueError(f"{op}: output size would be {out[0]}x{out[1]} {shapes} with kernel_size {kernel}, "
-                         f"stride {stride}, padding {padding}, dilation {dilation}: the input is smaller than "
-                         "the (dilated) kernel")
-    fn = MaxPool2d(_Windows(hw, kernel, stride, padding, dilation, out))
+    fn = MaxPool(_pool_windows(op, tuple(x.shape), 2, kernel_size, stride, padding, dilation, ceil_mode))
     y = fn.apply(x)
     if not return_indices:
         return y

@@ -1,5 +1,5 @@
-"""Resampling layers: AvgPool2d, MaxPool2d, Upsample (and its two fixed-mode forms), AdaptiveAvgPool1d/2d/3d,
-AdaptiveMaxPool1d/2d/3d, PixelShuffle, as ``torch.nn``'s, over minigan's functional ops.
+"""Resampling layers: AvgPool1d/2d/3d, MaxPool1d/2d/3d, Upsample (and its two fixed-mode forms),
+AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d, PixelShuffle, as ``torch.nn``'s, over minigan's functional ops.
 
 They have no parameters. Each takes PyTorch's arguments with PyTorch's defaults and keeps them as given
 (so ``repr`` is PyTorch's); where the functional op computes only some of what PyTorch offers, other
@@ -12,7 +12,9 @@ from minigan.functional.interpolation import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_output_size, check_interpolate_args,
     interpolate,
 )
-from minigan.functional.pooling import avg_pool2d, max_pool2d
+from minigan.functional.pooling import (
+    avg_pool1d, avg_pool2d, avg_pool3d, check_divisor_override, int_tuple, max_pool1d, max_pool2d, max_pool3d,
+)
 from minigan.functional.sampling import pixel_shuffle
 from minigan.nn.module import Module
 
@@ -57,7 +59,97 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class MaxPool2d(Module):
+def _check_window_args(layer, dims, kernel_size, stride, padding, dilation=1):
+    """A pooling layer's window arguments checked when it is built, so that a bad layer fails there
+    rather than at its first call (the functional op checks them again, against the input)."""
+    kernel = int_tuple(kernel_size, dims, layer, "kernel_size", 1)
+    int_tuple(stride, dims, layer, "stride", 1)
+    pads = int_tuple(padding, dims, layer, "padding", 0)
+    int_tuple(dilation, dims, layer, "dilation", 1)
+    if any(p > k // 2 for p, k in zip(pads, kernel)):
+        raise ValueError(f"{layer}: padding {padding!r} must be at most half the kernel size {kernel_size!r}")
+
+
+class AvgPool1d(Module):
+    """Mean over windows of k elements along the last axis: (N, C, L) -> (N, C, Lo), or unbatched
+    (C, L) -> (C, Lo); as ``torch.nn.AvgPool1d``, computed by ``F.avg_pool1d`` (which says what each
+    argument means, ceil_mode and count_include_pad included).
+
+    Like PyTorch's layer, this one keeps kernel_size, stride (defaulting to kernel_size) and padding as
+    1-tuples, as its ``repr`` shows.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        stride = kernel_size if stride is None else stride
+        _check_window_args("AvgPool1d", 1, kernel_size, stride, padding)
+        single = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,)  # noqa: E731  (PyTorch's _single)
+        self.kernel_size, self.stride, self.padding = single(kernel_size), single(stride), single(padding)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, x):
+        return avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool3d(Module):
+    """Mean over kd x kh x kw windows: (N, C, D, H, W) -> (N, C, Do, Ho, Wo), or unbatched
+    (C, D, H, W) -> (C, Do, Ho, Wo); as ``torch.nn.AvgPool3d``, computed by ``F.avg_pool3d`` (which says
+    what each argument means: ceil_mode, count_include_pad and divisor_override all work). The arguments
+    are kept as given (an int stays an int), as PyTorch keeps them: the repr shows them so.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__()
+        stride = kernel_size if stride is None else stride
+        _check_window_args("AvgPool3d", 3, kernel_size, stride, padding)
+        check_divisor_override("AvgPool3d", divisor_override)
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
+
+    def forward(self, x):
+        return avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                          self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _MaxPool(Module):
+    """The shared implementation of MaxPool1d/2d/3d; subclasses give ``dims``, the number of axes pooled,
+    and ``pool``, the functional op. The arguments are checked when the layer is built and kept as given
+    (an int stays an int), as PyTorch keeps them, so ``repr`` is PyTorch's."""
+
+    dims, pool = None, None
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__()
+        stride = kernel_size if stride is None else stride
+        _check_window_args(type(self).__name__, self.dims, kernel_size, stride, padding, dilation)
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, x):
+        return self.pool(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                         self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPool):
+    """Maximum over windows of k elements, d apart: (N, C, L) -> (N, C, Lo), or unbatched (C, L) ->
+    (C, Lo); as ``torch.nn.MaxPool1d``, computed by ``F.max_pool1d`` (which says what each argument
+    means). With ``return_indices`` the layer returns (y, indices), each maximum's position in L."""
+
+    dims, pool = 1, staticmethod(max_pool1d)
+
+
+class MaxPool2d(_MaxPool):
     """Maximum over kh x kw windows: (N, C, H, W) -> (N, C, Ho, Wo), or unbatched (C, H, W) -> (C, Ho, Wo);
     as ``torch.nn.MaxPool2d``, computed by ``F.max_pool2d`` (which says what each argument means).
 
@@ -66,28 +158,16 @@ class MaxPool2d(Module):
     (H, W) plane, as PyTorch's.
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
-        super().__init__()
-        layer = "MaxPool2d"
-        stride = kernel_size if stride is None else stride
-        # Checked now, so a bad layer fails where it is built rather than at its first call.
-        kh, kw = int_pair(kernel_size, layer, "kernel_size", 1)
-        int_pair(stride, layer, "stride", 1)
-        ph, pw = int_pair(padding, layer, "padding", 0)
-        int_pair(dilation, layer, "dilation", 1)
-        if ph > kh // 2 or pw > kw // 2:
-            raise ValueError(f"{layer}: padding {padding!r} must be at most half the kernel size {kernel_size!r}")
-        # Kept as given (an int stays an int), as PyTorch keeps them: the repr shows them so.
-        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+    dims, pool = 2, staticmethod(max_pool2d)
 
-    def forward(self, x):
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                          self.return_indices)
 
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+class MaxPool3d(_MaxPool):
+    """Maximum over kd x kh x kw windows: (N, C, D, H, W) -> (N, C, Do, Ho, Wo), or unbatched
+    (C, D, H, W) -> (C, Do, Ho, Wo); as ``torch.nn.MaxPool3d``, computed by ``F.max_pool3d`` (which says
+    what each argument means). With ``return_indices`` the layer returns (y, indices), the flat position
+    of each maximum in its (D, H, W) volume."""
+
+    dims, pool = 3, staticmethod(max_pool3d)
 
 
 class Upsample(Module):
