@@ -321,7 +321,7 @@ def test_max_pool2d_takes_an_unbatched_input(device, rng):
     (lambda x: F.max_pool2d(mg.tensor(np.ones((1, 2, 5, 5), dtype=np.int64)), 2), TypeError,
      r"max_pool2d: input must be floating point, got dtype int64 \(shape \(1, 2, 5, 5\)\)"),
     (lambda x: F.max_pool2d(mg.zeros((1, 2, 0, 5)), 1), ValueError,
-     r"max_pool2d: input of shape \(1, 2, 0, 5\) has no pixels"),
+     r"max_pool2d: input of shape \(1, 2, 0, 5\) is empty along axis 2; only the batch axis may be empty"),
 ])
 def test_max_pool2d_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):

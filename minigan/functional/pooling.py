@@ -1,10 +1,13 @@
-"""Pooling over 1, 2 or 3 spatial axes: avg_pool1d/2d/3d and max_pool1d/2d/3d, with PyTorch's semantics.
+"""Pooling over 1, 2 or 3 spatial axes: avg_pool1d/2d/3d and max_pool1d/2d/3d, with PyTorch's semantics and
+its whole argument set.
 
-avg_pool2d is built from shape ops and conv2d, so its gradients (and gradients of gradients) come from
-those ops' backward. avg_pool1d and avg_pool3d take PyTorch's whole argument set (ceil_mode,
-count_include_pad, divisor_override): each window's sum (``WindowSum``, whose adjoint ``WindowSumAdjoint``
-is its backward and the other way round) divided by that window's divisor, a constant; windows that tile
-the input exactly are summed by a reshape instead.
+The average poolings take ceil_mode, count_include_pad and divisor_override (avg_pool1d has no
+divisor_override, as in PyTorch): each window's sum (``WindowSum``, whose adjoint ``WindowSumAdjoint`` is
+its backward and the other way round) divided by that window's divisor, a constant; windows that tile the
+input exactly are summed by a reshape instead. avg_pool2d keeps a path of its own for the case where every
+window divides by kh kw (PyTorch's defaults, and whatever else comes to the same): a reshape and a mean for
+windows that tile the input, else a convolution of each channel with a constant 1/(kh kw) kernel, whose
+gradients come from those ops' backward.
 
 max_pool1d/2d/3d share three Functions over any number of spatial axes: the pooling, the scatter of its
 gradient, and the gather that is the scatter's gradient (each linear map's adjoint is the other, so every
@@ -13,6 +16,9 @@ plane of height one, indices included).
 
 Where the windows lie is one object, ``_Windows``: for each kernel offset, the strided slice of a padded
 buffer that the offset sees in every window at once, so no op loops over windows, images or channels.
+
+Every op takes a batched (N, C, *spatial) or an unbatched (C, *spatial) input, and, as PyTorch's six do,
+refuses one that is empty along any axis but the batch axis (N = 0 gives an empty output).
 """
 import math
 
@@ -23,7 +29,7 @@ from minigan.function import Function
 from minigan.functional import reduction
 from minigan.functional.arguments import is_int
 from minigan.functional.conv import Conv2d, int_pair
-from minigan.functional.shape import as_tensor, getitem, reshape, unbatched
+from minigan.functional.shape import as_tensor, getitem, reshape
 from minigan.tensor import Tensor
 
 # The names of the spatial axes, by how many there are (for error messages).
@@ -49,42 +55,59 @@ def int_tuple(value, dims, op, name, minimum, shapes=""):
     return values
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """Mean over kh x kw windows, as ``torch.nn.functional.avg_pool2d`` with ceil_mode=False and
-    count_include_pad=True (padded zeros count in the mean, so every window divides by kh kw).
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over kh x kw windows, as ``torch.nn.functional.avg_pool2d``, with its whole argument set.
 
-    x (N, C, H, W) -> (N, C, Ho, Wo), Ho = floor((H + 2p - kh) / s) + 1, or unbatched (C, H, W) ->
-    (C, Ho, Wo); stride defaults to the kernel size; padding may be at most half the kernel, as in
-    PyTorch.
+    x (N, C, H, W) -> (N, C, Ho, Wo), or unbatched (C, H, W) -> (C, Ho, Wo), with
+    Ho = floor((H + 2 ph - kh) / sh) + 1 (likewise Wo), rounded up instead in ceil_mode, where a last window
+    must start inside the input or its top (left) padding. y[..., r, q] = the sum of
+    x[..., r sh - ph + i, q sw - pw + j] over i < kh, j < kw (padding reads 0) / divisor: ``divisor_override``
+    (a non-zero int) if given, else the window's rows times its columns, each clipped to the padded input
+    (count_include_pad, the default: kh kw but for a ceil_mode window overhanging the bottom or right padding)
+    or to the input alone. stride defaults to kernel_size; padding may be at most half the kernel, as in
+    PyTorch. Only the batch axis may be empty. Differentiable to every order.
     """
     op = "avg_pool2d"
+    check_divisor_override(op, divisor_override)
     x = as_tensor(x)
-    if x.ndim != 4:
-        return unbatched(op, x, lambda batch: avg_pool2d(batch, kernel_size, stride, padding))
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
+    shape = tuple(x.shape)
+    x, batched = _batched_input(op, x, 2)
     kh, kw = int_pair(kernel_size, op, "kernel_size", 1)
     sh, sw = (kh, kw) if stride is None else int_pair(stride, op, "stride", 1)
     ph, pw = int_pair(padding, op, "padding", 0)
     if ph > kh // 2 or pw > kw // 2:
-        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half the kernel size {(kh, kw)}")
+        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half the kernel size {(kh, kw)} "
+                         f"for input of shape {shape}")
     n, c, h, w = x.shape
-    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    ho = pool_output_size(h, kh, sh, ph, 1, bool(ceil_mode))
+    wo = pool_output_size(w, kw, sw, pw, 1, bool(ceil_mode))
     if ho < 1 or wo < 1:
-        raise ValueError(f"{op}: input of shape {tuple(x.shape)} is smaller than the kernel {(kh, kw)} "
-                         f"(padding {(ph, pw)})")
-    if (sh, sw) == (kh, kw) and (ph, pw) == (0, 0):
+        raise ValueError(f"{op}: input of shape {shape} is smaller than the kernel {(kh, kw)} "
+                         f"(padding {(ph, pw)}, stride {(sh, sw)}): the output size would be {ho}x{wo}")
+    # Every window divides by kh kw when none overhangs the padded input (the floor-mode sizes; ceil_mode
+    # may add no window) and the padding either counts or is absent: what the paths below compute.
+    floor = ((h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1)
+    uniform = divisor_override is None and (ho, wo) == floor and (count_include_pad or (ph, pw) == (0, 0))
+    if not uniform:
+        # Divisors that vary from window to window, or an override: each window's sum over the shared
+        # machinery of avg_pool1d/3d, divided by its own divisor.
+        win = _Windows((h, w), (kh, kw), (sh, sw), (ph, pw), (1, 1), (ho, wo))
+        y = _window_mean(x, win, bool(count_include_pad), divisor_override)
+    elif (sh, sw) == (kh, kw) and (ph, pw) == (0, 0):
         # Non-overlapping windows: split each axis into (blocks, k) and average the k axes. Rows and
         # columns past the last whole window are dropped first, as floor mode does.
         if (h, w) != (ho * kh, wo * kw):
             x = getitem(x, (slice(None), slice(None), slice(0, ho * kh), slice(0, wo * kw)))
-        return reduction.mean(reshape(x, (n, c, ho, kh, wo, kw)), axis=(3, 5))
-    # General windows: a convolution of every channel on its own with a constant kernel of 1/(kh kw);
-    # zero padding is exactly count_include_pad=True.
-    xp = backend.get_array_module(x.data)
-    box = Tensor._wrap(xp.full((1, 1, kh, kw), 1.0 / (kh * kw), dtype=x.dtype))
-    y = Conv2d((sh, sw, ph, pw, 1, 1)).apply(reshape(x, (n * c, 1, h, w)), box)
-    return reshape(y, (n, c, ho, wo))
+        y = reduction.mean(reshape(x, (n, c, ho, kh, wo, kw)), axis=(3, 5))
+    else:
+        # General windows: a convolution of every channel on its own with a constant kernel of 1/(kh kw);
+        # zero padding is exactly count_include_pad=True.
+        xp = backend.get_array_module(x.data)
+        box = Tensor._wrap(xp.full((1, 1, kh, kw), 1.0 / (kh * kw), dtype=x.dtype))
+        y = Conv2d((sh, sw, ph, pw, 1, 1)).apply(reshape(x, (n * c, 1, h, w)), box)
+        y = reshape(y, (n, c, ho, wo))
+    return y if batched else reshape(y, tuple(y.shape[1:]))
 
 
 def pool_output_size(size, k, s, p, d, ceil_mode):
@@ -352,17 +375,17 @@ def _batched_input(op, x, dims):
     """(x as (N, C, *spatial), whether it came so): x may be batched (N, C, *spatial) or unbatched
     (C, *spatial), floating point, and empty along no axis but the batch axis, as PyTorch requires."""
     shape = tuple(x.shape)
-    names = ", ".join(_LAYOUTS[dims])
     if x.ndim not in (dims + 1, dims + 2):
+        names = ", ".join(_LAYOUTS[dims])
         raise ValueError(f"{op}: input must be {dims + 1}-D (C, {names}) or {dims + 2}-D (N, C, {names}), "
                          f"got shape {shape}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {shape})")
     batched = x.ndim == dims + 2
-    empty = [a for a in range(1 if batched else 0, x.ndim) if shape[a] == 0]
-    if empty:
+    if 0 in shape[int(batched):]:  # PyTorch's rule for all six ops: a channel or spatial axis of 0 is refused
+        axis = shape.index(0, int(batched))
         rule = "only the batch axis may be empty" if batched else "an unbatched input may not be empty"
-        raise ValueError(f"{op}: input of shape {shape} is empty along axis {empty[0]}; {rule}")
+        raise ValueError(f"{op}: input of shape {shape} is empty along axis {axis}; {rule}")
     return (x if batched else reshape(x, (1,) + shape)), batched
 
 
@@ -389,7 +412,7 @@ def _pool_windows(op, shape, dims, kernel_size, stride, padding, dilation, ceil_
 
 
 def _max_pool(op, dims, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    """max_pool1d and max_pool3d (see max_pool2d)."""
+    """max_pool1d/2d/3d (see max_pool2d)."""
     x = as_tensor(x)
     shape = tuple(x.shape)
     x, batched = _batched_input(op, x, dims)
@@ -429,8 +452,33 @@ def check_divisor_override(op, divisor_override):
         raise ValueError(f"{op}: divisor_override must be None or a non-zero int, got {divisor_override!r}")
 
 
+def _window_mean(x, win, count_include_pad, divisor_override):
+    """y (N, C, *out) = each window of x (N, C, *spatial) summed, then divided by its divisor
+    (``_avg_divisor``): the average pooling of avg_pool1d/2d/3d once the arguments are checked.
+
+    Windows that tile x (stride == kernel, no padding, no ceil_mode overhang) are summed by a crop of what
+    lies past the last window, a reshape splitting each axis into (windows, kernel) and a sum over the kernel
+    axes; any others by ``WindowSum``. Either way the gradient is exact and differentiable again."""
+    n, c = x.shape[:2]
+    dims = len(win.spatial)
+    if all(s == k and p == 0 and o * k <= size for size, k, s, p, _, o in win.axes()):
+        covered = tuple(o * k for o, k in zip(win.out, win.kernel))
+        if covered != win.spatial:
+            x = getitem(x, (slice(None), slice(None)) + tuple(slice(0, m) for m in covered))
+        split = sum(((o, k) for o, k in zip(win.out, win.kernel)), ())
+        sums = reduction.sum(reshape(x, (n, c) + split), axis=tuple(3 + 2 * a for a in range(dims)))
+    else:
+        sums = WindowSum(win).apply(x)
+    divisor = _avg_divisor(win, count_include_pad, divisor_override)
+    if not isinstance(divisor, np.ndarray):
+        return sums / float(divisor)  # a Python number: float32 stays float32
+    divisor = backend.to_device(divisor.astype(x.dtype), backend.device_of(x.data))  # on x's device
+    return sums / Tensor._wrap(divisor)  # a constant: no gradient of its own
+
+
 def _avg_pool(op, dims, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
-    """avg_pool1d and avg_pool3d (see avg_pool3d)."""
+    """avg_pool1d and avg_pool3d (see avg_pool3d; avg_pool2d checks its arguments itself, to keep its own
+    path for uniform divisors)."""
     check_divisor_override(op, divisor_override)
     x = as_tensor(x)
     shape = tuple(x.shape)
@@ -440,23 +488,7 @@ def _avg_pool(op, dims, x, kernel_size, stride, padding, ceil_mode, count_includ
         # PyTorch's avg_pool3d (alone of the pools) checks the input without its padding against the kernel.
         raise ValueError(f"{op}: input of shape {shape} is smaller than the kernel {win.kernel} (without the "
                          f"padding {win.padding}, which PyTorch's avg_pool3d does not count here)")
-    n, c = x.shape[:2]
-    if all(s == k and p == 0 and o * k <= size for size, k, s, p, _, o in win.axes()):
-        # Windows that tile x (stride == kernel, no padding, no ceil_mode overhang): crop what lies past
-        # the last window, split each axis into (windows, kernel) and sum the kernel axes.
-        covered = tuple(o * k for o, k in zip(win.out, win.kernel))
-        if covered != win.spatial:
-            x = getitem(x, (slice(None), slice(None)) + tuple(slice(0, m) for m in covered))
-        split = sum(((o, k) for o, k in zip(win.out, win.kernel)), ())
-        sums = reduction.sum(reshape(x, (n, c) + split), axis=tuple(3 + 2 * a for a in range(dims)))
-    else:
-        sums = WindowSum(win).apply(x)
-    divisor = _avg_divisor(win, bool(count_include_pad), divisor_override)
-    if not isinstance(divisor, np.ndarray):
-        y = sums / float(divisor)  # a Python number: float32 stays float32
-    else:
-        divisor = backend.to_device(divisor.astype(x.dtype), backend.device_of(x.data))  # on x's device
-        y = sums / Tensor._wrap(divisor)  # a constant: no gradient of its own
+    y = _window_mean(x, win, bool(count_include_pad), divisor_override)
     return y if batched else reshape(y, tuple(y.shape[1:]))
 
 
@@ -526,27 +558,9 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     defaults to kernel_size; the padding is implicit -inf, at most half the kernel. Ties go to the first
     maximum in window order (row by row); NaN propagates. With ``return_indices`` the result is
     (y, indices): each maximum's flat index row * W + column in its (H, W) plane, int64, as PyTorch's.
+    Only the batch axis may be empty, as in PyTorch.
 
     The gradient goes to each window's maximum (overlapping windows add up), exactly; it is
     differentiable again (MaxPoolGrad, MaxPoolGather), so gradient penalties can go through it.
     """
-    op = "max_pool2d"
-    x = as_tensor(x)
-    if x.ndim == 3:
-        out = max_pool2d(reshape(x, (1,) + tuple(x.shape)), kernel_size, stride, padding, dilation, ceil_mode,
-                         return_indices)
-        if return_indices:
-            y, indices = out
-            return reshape(y, tuple(y.shape[1:])), Tensor._wrap(indices.data[0])
-        return reshape(out, tuple(out.shape[1:]))
-    if x.ndim != 4:
-        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {tuple(x.shape)}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
-    if min(x.shape[2:]) < 1:
-        raise ValueError(f"{op}: input of shape {tuple(x.shape)} has no pixels")
-    fn = MaxPool(_pool_windows(op, tuple(x.shape), 2, kernel_size, stride, padding, dilation, ceil_mode))
-    y = fn.apply(x)
-    if not return_indices:
-        return y
-    return y, Tensor._wrap(fn.windows.flat_indices(fn.arg))
+    return _max_pool("max_pool2d", 2, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)

@@ -2,12 +2,12 @@
 AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d, PixelShuffle, as ``torch.nn``'s, over minigan's functional ops.
 
 They have no parameters. Each takes PyTorch's arguments with PyTorch's defaults and keeps them as given
-(so ``repr`` is PyTorch's); where the functional op computes only some of what PyTorch offers, other
-values are refused when the layer is built, with the layer and argument named, rather than silently
-computing something else.
+(so ``repr`` is PyTorch's). The arguments are checked when the layer is built, so a bad layer fails there,
+with the layer and argument named, rather than at its first call; the functional op checks them again,
+against the input.
 """
 from minigan.functional.adaptive_pooling import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d
-from minigan.functional.conv import int_pair, positive_int
+from minigan.functional.conv import positive_int
 from minigan.functional.interpolation import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_output_size, check_interpolate_args,
     interpolate,
@@ -17,46 +17,6 @@ from minigan.functional.pooling import (
 )
 from minigan.functional.sampling import pixel_shuffle
 from minigan.nn.module import Module
-
-
-class AvgPool2d(Module):
-    """Mean over kh x kw windows: (N, C, H, W) -> (N, C, Ho, Wo), Ho = floor((H + 2 ph - kh) / sh) + 1
-    (likewise Wo), or unbatched (C, H, W) -> (C, Ho, Wo); as ``torch.nn.AvgPool2d``.
-
-    ``stride`` defaults to the kernel size; ``padding`` (zeros, counted in the mean) may be at most half
-    the kernel. Only PyTorch's defaults ceil_mode=False, count_include_pad=True and
-    divisor_override=None are supported: every window then divides by kh kw.
-    """
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None):
-        super().__init__()
-        layer = "AvgPool2d"
-        if ceil_mode:
-            raise ValueError(f"{layer}: only ceil_mode=False is supported (the output size rounds down), "
-                             f"got ceil_mode={ceil_mode!r}")
-        if not count_include_pad:
-            raise ValueError(f"{layer}: only count_include_pad=True is supported (padded zeros count in the "
-                             f"mean), got count_include_pad={count_include_pad!r}")
-        if divisor_override is not None:
-            raise ValueError(f"{layer}: only divisor_override=None is supported (each window divides by "
-                             f"kh * kw), got divisor_override={divisor_override!r}")
-        stride = kernel_size if stride is None else stride
-        # Checked now, so a bad layer fails where it is built rather than at its first call.
-        kh, kw = int_pair(kernel_size, layer, "kernel_size", 1)
-        int_pair(stride, layer, "stride", 1)
-        ph, pw = int_pair(padding, layer, "padding", 0)
-        if ph > kh // 2 or pw > kw // 2:
-            raise ValueError(f"{layer}: padding {padding!r} must be at most half the kernel size {kernel_size!r}")
-        # Kept as given (an int stays an int), as PyTorch keeps them: the repr shows them so.
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        self.ceil_mode, self.count_include_pad, self.divisor_override = False, True, None
-
-    def forward(self, x):
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 def _check_window_args(layer, dims, kernel_size, stride, padding, dilation=1):
@@ -94,28 +54,49 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool3d(Module):
-    """Mean over kd x kh x kw windows: (N, C, D, H, W) -> (N, C, Do, Ho, Wo), or unbatched
-    (C, D, H, W) -> (C, Do, Ho, Wo); as ``torch.nn.AvgPool3d``, computed by ``F.avg_pool3d`` (which says
-    what each argument means: ceil_mode, count_include_pad and divisor_override all work). The arguments
-    are kept as given (an int stays an int), as PyTorch keeps them: the repr shows them so.
-    """
+class _AvgPool(Module):
+    """The shared implementation of AvgPool2d/3d; subclasses give ``dims``, the number of axes pooled, and
+    ``pool``, the functional op. The arguments are checked when the layer is built and kept as given (an
+    int stays an int), as PyTorch keeps them, so ``repr`` is PyTorch's (which shows kernel_size, stride
+    and padding only)."""
+
+    dims, pool = None, None
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
         stride = kernel_size if stride is None else stride
-        _check_window_args("AvgPool3d", 3, kernel_size, stride, padding)
-        check_divisor_override("AvgPool3d", divisor_override)
+        _check_window_args(type(self).__name__, self.dims, kernel_size, stride, padding)
+        check_divisor_override(type(self).__name__, divisor_override)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
 
     def forward(self, x):
-        return avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
-                          self.divisor_override)
+        return self.pool(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                         self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPool):
+    """Mean over kh x kw windows: (N, C, H, W) -> (N, C, Ho, Wo), Ho = floor((H + 2 ph - kh) / sh) + 1
+    (likewise Wo, rounded up instead in ceil_mode), or unbatched (C, H, W) -> (C, Ho, Wo); as
+    ``torch.nn.AvgPool2d``, computed by ``F.avg_pool2d`` (which says what each argument means: ceil_mode,
+    count_include_pad and divisor_override all work).
+
+    ``stride`` defaults to the kernel size; ``padding`` (zeros) may be at most half the kernel.
+    """
+
+    dims, pool = 2, staticmethod(avg_pool2d)
+
+
+class AvgPool3d(_AvgPool):
+    """Mean over kd x kh x kw windows: (N, C, D, H, W) -> (N, C, Do, Ho, Wo), or unbatched
+    (C, D, H, W) -> (C, Do, Ho, Wo); as ``torch.nn.AvgPool3d``, computed by ``F.avg_pool3d`` (which says
+    what each argument means: ceil_mode, count_include_pad and divisor_override all work)."""
+
+    dims, pool = 3, staticmethod(avg_pool3d)
 
 
 class _MaxPool(Module):
