@@ -6,12 +6,16 @@ and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's fan_in = weight.shape
 Grouped convolutions are the functional ops' ``groups``: one convolution per group on slices of the
 channels and weights. Conv2d's ``padding_mode`` other than "zeros" pads with ``F.pad`` in that mode and
 then convolves without padding, as PyTorch does; ConvTranspose2d takes "zeros" only, as in PyTorch.
+
+Unfold and Fold, which PyTorch files among its convolution layers too, hold no parameters: they are
+``F.unfold`` (im2col) and ``F.fold`` (col2im) with their arguments fixed.
 """
 import math
 
 from minigan.functional.conv import (
     check_padding_string, conv2d, conv_transpose2d, int_pair, positive_int, same_padding,
 )
+from minigan.functional.fold import fold, unfold
 from minigan.functional.padding import pad
 from minigan.nn import init
 from minigan.nn.module import Module, new_parameter
@@ -128,3 +132,49 @@ class ConvTranspose2d(_Conv):
         self._check_channels(x)
         return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
                                 self.groups, self.dilation)
+
+
+def _check_block_args(layer, kernel_size, dilation, padding, stride):
+    """Refuse bad sizes when the layer is built (PyTorch waits for the first forward), in F.unfold's terms."""
+    int_pair(kernel_size, layer, "kernel_size", 1)
+    int_pair(dilation, layer, "dilation", 1)
+    int_pair(padding, layer, "padding", 0)
+    int_pair(stride, layer, "stride", 1)
+
+
+class Unfold(Module):
+    """The sliding blocks of the input as columns, as ``torch.nn.Unfold``: (N, C, H, W) -> (N, C kh kw, L), or
+    unbatched (C, H, W) -> (C kh kw, L), computed by ``F.unfold`` (which gives the element order and L).
+    The arguments are kept as given (an int stays an int), as PyTorch keeps them, so ``repr`` is PyTorch's."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        _check_block_args(type(self).__name__, kernel_size, dilation, padding, stride)
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, x):
+        return unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
+
+
+class Fold(Module):
+    """Sliding blocks summed back into an image of ``output_size``, as ``torch.nn.Fold``: (N, C kh kw, L) ->
+    (N, C, H, W), or unbatched (C kh kw, L) -> (C, H, W), computed by ``F.fold`` (Unfold's adjoint). The
+    arguments are kept as given, as PyTorch keeps them, so ``repr`` is PyTorch's."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        layer = type(self).__name__
+        int_pair(output_size, layer, "output_size", 1)
+        _check_block_args(layer, kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, x):
+        return fold(x, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
