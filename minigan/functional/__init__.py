@@ -7,10 +7,12 @@ from minigan.functional.arithmetic import (
     abs, add, astype, clip, div, exp, log, maximum, mul, neg, pow, sqrt, sub, to_device, where,
 )
 from minigan.functional.conv import conv2d, conv_transpose2d
+from minigan.functional.distance import cosine_similarity, normalize, pairwise_distance
+from minigan.functional.fold import fold, unfold
 from minigan.functional.interpolation import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, interpolate,
 )
-from minigan.functional.linear import embedding, linear, matmul
+from minigan.functional.linear import embedding, linear, matmul, one_hot
 from minigan.functional.loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss,
     smooth_l1_loss,
@@ -19,5 +21,6 @@ from minigan.functional.normalization import batch_norm, group_norm, instance_no
 from minigan.functional.padding import pad
 from minigan.functional.pooling import avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d
 from minigan.functional.reduction import logsumexp, max, mean, min, std, sum, var
-from minigan.functional.sampling import dropout, pixel_shuffle, upsample_nearest2d
+from minigan.functional.sampling import dropout, pixel_shuffle, pixel_unshuffle, upsample_nearest2d
 from minigan.functional.shape import broadcast_to, concat, flatten, getitem, reshape, stack, sum_to, transpose
+from minigan.functional.unpooling import max_unpool1d, max_unpool2d, max_unpool3d

@@ -1,6 +1,10 @@
-"""Matrix products: matmul, linear (x W^T + b, PyTorch's layout) and embedding lookup."""
+"""Matrix products: matmul, linear (x W^T + b, PyTorch's layout), embedding lookup, and one_hot (the
+matrix an embedding lookup multiplies by: embedding(i, W) = one_hot(i, n) @ W)."""
+import numpy as np
+
 from minigan import backend
 from minigan.function import Function
+from minigan.functional.arguments import is_int
 from minigan.functional.reduction import sum
 from minigan.functional.shape import getitem, reshape, sum_to, transpose
 from minigan.tensor import Tensor
@@ -106,3 +110,41 @@ def embedding(indices, weight):
         raise IndexError(f"embedding: indices must lie in [0, {weight.shape[0]}) for weight of shape "
                          f"{tuple(weight.shape)}; got values in [{int(idx.min())}, {int(idx.max())}]")
     return getitem(weight, idx)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Class indices of any shape (*) as one-hot rows (*, num_classes), int64, as
+    ``torch.nn.functional.one_hot``: y[..., k] = 1 where tensor[...] == k, else 0.
+
+    ``num_classes`` -1 (the default) means max(tensor) + 1; an empty tensor needs it given (positive).
+    Classes must lie in [0, num_classes). Not differentiable (integers in, integers out). The indices may
+    be of any integer dtype (PyTorch insists on int64), a Tensor or an array; the result is on their device.
+    """
+    op = "one_hot"
+    idx = tensor.data if isinstance(tensor, Tensor) else tensor
+    if not (isinstance(idx, np.ndarray) or backend.is_cupy_array(idx)):
+        raise TypeError(f"{op}: tensor must be a Tensor of class indices, got {type(tensor).__name__}")
+    shape = tuple(idx.shape)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class indices must be integers (int64), got dtype {idx.dtype} (shape {shape})")
+    if not is_int(num_classes):
+        raise TypeError(f"{op}: num_classes must be an int, got {num_classes!r}")
+    if num_classes < -1:
+        raise ValueError(f"{op}: num_classes must be -1 (one more than the largest class) or a count, "
+                         f"got {num_classes}")
+    xp = backend.get_array_module(idx)
+    if idx.size == 0:
+        if num_classes <= 0:  # PyTorch's rule: nothing to infer the count from, and no 0-class rows
+            raise ValueError(f"{op}: cannot infer the number of classes from an empty tensor (shape {shape}); "
+                             "pass a positive num_classes")
+        return Tensor._wrap(xp.zeros(shape + (num_classes,), dtype=np.int64))
+    low, high = int(idx.min()), int(idx.max())
+    if low < 0:
+        raise IndexError(f"{op}: class values must be non-negative, got {low} (tensor of shape {shape})")
+    if num_classes == -1:
+        num_classes = high + 1
+    elif high >= num_classes:
+        raise IndexError(f"{op}: class values must be smaller than num_classes {num_classes}, got {high} "
+                         f"(tensor of shape {shape})")
+    classes = xp.arange(num_classes, dtype=np.int64)
+    return Tensor._wrap((idx[..., None] == classes).astype(np.int64))

@@ -1,4 +1,4 @@
-"""Resampling and noise: dropout, upsample_nearest2d, pixel_shuffle (PyTorch semantics;
+"""Resampling and noise: dropout, upsample_nearest2d, pixel_shuffle, pixel_unshuffle (PyTorch semantics;
 ``interpolation.py`` resizes by any size or factor in every interpolation mode, ``pooling.py`` pools).
 
 Only dropout is a Function of its own; the others are built from shape ops, so their gradients (and
@@ -8,7 +8,7 @@ import numpy as np
 
 from minigan import random
 from minigan.function import Function
-from minigan.functional.arguments import is_number
+from minigan.functional.arguments import is_int, is_number
 from minigan.functional.conv import int_pair
 from minigan.functional.shape import as_tensor, broadcast_to, reshape, transpose
 
@@ -88,3 +88,30 @@ def pixel_shuffle(x, upscale_factor):
     y = reshape(x, lead + (c, r, r, h, w))
     y = transpose(y, tuple(range(k)) + tuple(k + a for a in (0, 3, 1, 4, 2)))
     return reshape(y, lead + (c, h * r, w * r))
+
+
+def pixel_unshuffle(x, downscale_factor):
+    """Rearrange (*, C, H r, W r) into (*, C r^2, H, W), the inverse of ``pixel_shuffle``, as
+    ``torch.nn.functional.pixel_unshuffle``: y[..., c r^2 + i r + j, h, w] = x[..., c, h r + i, w r + j]
+    (each r x r block becomes r^2 channels, row by row). Any number of leading axes, none included;
+    the height and width must be multiples of r. An empty input gets that shape too, as pixel_shuffle's
+    does (PyTorch's pixel_unshuffle returns an empty input as it is).
+    """
+    op = "pixel_unshuffle"
+    x = as_tensor(x)
+    if not is_int(downscale_factor):
+        raise TypeError(f"{op}: downscale_factor must be an int, got {downscale_factor!r}")
+    if downscale_factor < 1:
+        raise ValueError(f"{op}: downscale_factor must be at least 1, got {downscale_factor!r}")
+    r = int(downscale_factor)
+    if x.ndim < 3:
+        raise ValueError(f"{op}: input of shape {tuple(x.shape)} must have at least 3 dimensions (*, C, H, W)")
+    lead, (c, hr, wr) = x.shape[:-3], x.shape[-3:]
+    for name, size in (("height", hr), ("width", wr)):
+        if size % r:
+            raise ValueError(f"{op}: input of shape {tuple(x.shape)} must be (*, C, H * {r}, W * {r}) for "
+                             f"downscale_factor {r}: its {name} {size} is not divisible by {r}")
+    h, w, k = hr // r, wr // r, len(lead)
+    y = reshape(x, lead + (c, h, r, w, r))
+    y = transpose(y, tuple(range(k)) + tuple(k + a for a in (0, 2, 4, 1, 3)))
+    return reshape(y, lead + (c * r * r, h, w))

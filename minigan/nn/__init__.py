@@ -4,7 +4,8 @@ from minigan.nn.activation import (
     ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh,
 )
 from minigan.nn.container import Identity, ModuleDict, ModuleList, Sequential
-from minigan.nn.conv import Conv2d, ConvTranspose2d
+from minigan.nn.conv import Conv2d, ConvTranspose2d, Fold, Unfold
+from minigan.nn.distance import CosineSimilarity, PairwiseDistance
 from minigan.nn.dropout import Dropout
 from minigan.nn.embedding import Embedding
 from minigan.nn.linear import Linear
@@ -20,22 +21,24 @@ from minigan.nn.padding import (
 )
 from minigan.nn.sampling import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d,
-    AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d, PixelShuffle, Upsample, UpsamplingBilinear2d,
-    UpsamplingNearest2d,
+    AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d, PixelShuffle, PixelUnshuffle,
+    Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
 )
 from minigan.nn.shape import Flatten, Unflatten
+from minigan.nn.unpooling import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 
 __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "ELU", "SELU", "GELU", "SiLU", "Mish",
            "Hardtanh", "Softplus", "Softmax", "LogSoftmax", "Identity", "ModuleList", "ModuleDict", "Sequential",
-           "Conv2d", "ConvTranspose2d", "Dropout", "Embedding", "Linear", "Module", "Parameter", "BatchNorm1d",
-           "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+           "Conv2d", "ConvTranspose2d", "Fold", "Unfold", "Dropout", "Embedding", "Linear", "Module", "Parameter",
+           "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
            "AvgPool1d", "AvgPool2d", "AvgPool3d", "MaxPool1d", "MaxPool2d", "MaxPool3d",
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
            "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
-           "PixelShuffle", "Upsample", "UpsamplingNearest2d",
+           "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingNearest2d",
            "UpsamplingBilinear2d", "Flatten", "Unflatten",
            "ZeroPad1d", "ConstantPad1d", "ReflectionPad1d", "ReplicationPad1d", "CircularPad1d",
            "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d",
            "ZeroPad3d", "ConstantPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss",
-           "HuberLoss"]
+           "HuberLoss", "CosineSimilarity", "PairwiseDistance"]

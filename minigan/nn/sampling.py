@@ -1,5 +1,6 @@
 """Resampling layers: AvgPool1d/2d/3d, MaxPool1d/2d/3d, Upsample (and its two fixed-mode forms),
-AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d, PixelShuffle, as ``torch.nn``'s, over minigan's functional ops.
+AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d, PixelShuffle, PixelUnshuffle, as ``torch.nn``'s, over
+minigan's functional ops (MaxUnpool1d/2d/3d are in ``unpooling.py``).
 
 They have no parameters. Each takes PyTorch's arguments with PyTorch's defaults and keeps them as given
 (so ``repr`` is PyTorch's). The arguments are checked when the layer is built, so a bad layer fails there,
@@ -15,7 +16,7 @@ from minigan.functional.interpolation import (
 from minigan.functional.pooling import (
     avg_pool1d, avg_pool2d, avg_pool3d, check_divisor_override, int_tuple, max_pool1d, max_pool2d, max_pool3d,
 )
-from minigan.functional.sampling import pixel_shuffle
+from minigan.functional.sampling import pixel_shuffle, pixel_unshuffle
 from minigan.nn.module import Module
 
 
@@ -299,3 +300,19 @@ class PixelShuffle(Module):
 
     def extra_repr(self):
         return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(*, C, H r, W r) -> (*, C r^2, H, W): y[..., c r^2 + i r + j, h, w] = x[..., c, h r + i, w r + j], the
+    inverse of ``PixelShuffle``, as ``torch.nn.PixelUnshuffle`` (a lossless downsampler: each r x r block
+    becomes r^2 channels)."""
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = positive_int(downscale_factor, "PixelUnshuffle", "downscale_factor")
+
+    def forward(self, x):
+        return pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
