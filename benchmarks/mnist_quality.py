@@ -3,11 +3,11 @@
     python -m benchmarks.mnist_quality                  # seeds 0 and 1, minigan and PyTorch
     python -m benchmarks.mnist_quality --seeds 0 --iters 500 --no-torch
     python -m benchmarks.mnist_quality --device cuda      # both frameworks on the GPU
-    python -m benchmarks.mnist_quality --loss relativistic  # another --loss for both
+    python -m benchmarks.mnist_quality --loss non-saturating  # another --loss for both
 
 For each seed: `minigan train --seed S` (every other setting its default: DCGAN-28, the embedded 5,000
-MNIST digits, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint batch of real and fake, samples
-from an EMA of G with decay 0.999) in its own process, and the same architecture, data, number of
+MNIST digits, the relativistic average loss, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint
+batch of real and fake, samples from an EMA of G with decay 0.999) in its own process, and the same architecture, data, number of
 iterations and recipe written in PyTorch (pip install torch==2.13.0; used here only); the PyTorch loop
 reads the recipe's switches (d_batch, ema, feature_matching, mmd, loss) from the minigan run's config.json;
 it knows the non-saturating loss and the two relativistic ones. Both
