@@ -17,7 +17,7 @@ from minigan.functional.loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss,
     smooth_l1_loss,
 )
-from minigan.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm
+from minigan.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm
 from minigan.functional.padding import pad
 from minigan.functional.pooling import avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d
 from minigan.functional.reduction import logsumexp, max, mean, min, std, sum, var

@@ -24,6 +24,14 @@ differentiable ops, not fused Functions: their gradients of gradients come for f
 can also keep running statistics, as PyTorch's does, and normalise by them instead
 (``use_input_stats=False``, an eval-mode InstanceNorm with ``track_running_stats=True``); that is
 batch norm's eval-mode affine map.
+
+All of them take any number of spatial axes after (N, C): the 3-D layers (BatchNorm3d, InstanceNorm3d,
+over (N, C, D, H, W)) call the same functions as the 1-D and 2-D ones.
+
+Local response normalisation (``local_response_norm``, Krizhevsky et al. 2012, AlexNet) keeps no
+statistics: each element is divided by a power of the mean square of its neighbours across channels.
+It is PyTorch's recipe in minigan's ops (a zero pad and an average pooling over the channel axis, then
+elementwise ops), so its gradients of every order come from theirs.
 """
 import math
 import numbers
@@ -33,7 +41,10 @@ import numpy as np
 
 from minigan import backend, kernels
 from minigan.function import Function, enable_grad, grad, is_grad_enabled
+from minigan.functional.arguments import is_int, is_number
 from minigan.functional.arithmetic import sqrt
+from minigan.functional.padding import pad
+from minigan.functional.pooling import avg_pool3d
 from minigan.functional.reduction import mean
 from minigan.functional.shape import reshape, transpose
 from minigan.tensor import Tensor
@@ -158,11 +169,12 @@ def _update_running(stat, batch_value, momentum):
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    """Batch normalisation over x of shape (N, C), (N, C, L) or (N, C, H, W), per channel.
+    """Batch normalisation over x of shape (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W) (any
+    (N, C, *)), per channel.
 
     running_mean, running_var: (C,) tensors or None. In training mode (or when they are None) the
     batch statistics normalise x, and the running statistics (if given) are updated in place with
-    ``momentum``, the variance unbiased (times M / (M - 1), M = N * L values per channel). In eval mode
+    ``momentum``, the variance unbiased (times M / (M - 1), M = N * prod(*) values per channel). In eval mode
     the running statistics normalise x. weight, bias: optional (C,) tensors (gamma, beta). Returns a
     tensor of x's shape and dtype. As ``torch.nn.functional.batch_norm``.
     """
@@ -396,3 +408,48 @@ def instance_norm(input, *, running_mean=None, running_var=None, weight=None, bi
     if running_mean is not None:
         _update_instance_stats(input, running_mean, running_var, momentum)
     return y
+
+
+def lrn_size(op, size):
+    """The window ``size`` of local response normalisation: a positive int (Python or NumPy, not a bool)."""
+    if not is_int(size):
+        raise TypeError(f"{op}: size must be a positive int (channels per window), got {size!r}")
+    if size < 1:
+        raise ValueError(f"{op}: size must be a positive int (channels per window), got {size!r}")
+    return int(size)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Local response normalisation across channels, as ``torch.nn.functional.local_response_norm``.
+
+    input: (N, C, *) with at least one axis after C (3-D or more; axis 1 is always the channel axis).
+    For every sample n, channel c and position p,
+
+        y[n, c, p] = x[n, c, p] / (k + alpha / size * S[n, c, p]) ** beta,
+        S[n, c, p] = sum of x[n, j, p]^2 over j = c - size // 2, ..., c + (size - 1) // 2
+
+    where channels outside 0..C-1 read as zero and the sum is always divided by ``size``, at the edges
+    too. That is PyTorch's definition: it zero-pads the channel axis of x^2 by size // 2 before and
+    (size - 1) // 2 after, then averages windows of ``size`` channels with stride 1 (so an even size
+    reaches one channel further back than forward). Returns a tensor of input's shape and dtype; alpha,
+    beta and k are Python numbers and do not promote float32. An empty input is returned as it is, as
+    PyTorch does. Differentiable to every order: pad, avg_pool3d and elementwise ops.
+    """
+    op = "local_response_norm"
+    _check_floating(op, input)
+    if input.ndim < 3:
+        raise ValueError(f"{op}: input must be (N, C, *) with 3 or more dimensions, got shape {tuple(input.shape)}")
+    size = lrn_size(op, size)
+    for name, value in (("alpha", alpha), ("beta", beta), ("k", k)):
+        if not is_number(value):
+            raise TypeError(f"{op}: {name} must be a number, got {value!r} (input of shape {tuple(input.shape)})")
+    if input.data.size == 0:
+        return input
+    n, c = input.shape[:2]
+    # x^2 as (N, 1, C, 1, L), L the positions flattened: the channels become the first pooling axis, so
+    # one avg_pool3d with a (size, 1, 1) window averages across channels at every position at once.
+    # The pad is asymmetric for an even size, which a pooling's own (symmetric) padding cannot express.
+    squares = reshape(input * input, (n, 1, c, 1, input.data.size // (n * c)))
+    padded = pad(squares, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+    window_mean = reshape(avg_pool3d(padded, (size, 1, 1), stride=1), input.shape)
+    return input / (window_mean * float(alpha) + float(k)) ** float(beta)

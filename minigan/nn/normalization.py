@@ -1,23 +1,31 @@
 """Normalisation layers, with PyTorch's arguments, parameter names, state-dict keys and reprs.
 
-Batch norm: BatchNorm1d (N, C) or (N, C, L) and BatchNorm2d (N, C, H, W). Parameters weight (ones)
-and bias (zeros; ``bias=False`` drops it, as in PyTorch 2.13); buffers running_mean (zeros),
-running_var (ones) and num_batches_tracked (an int64 scalar), all named as in PyTorch.
+Batch norm: BatchNorm1d (N, C) or (N, C, L), BatchNorm2d (N, C, H, W) and BatchNorm3d (N, C, D, H, W).
+Parameters weight (ones) and bias (zeros; ``bias=False`` drops it, as in PyTorch 2.13); buffers
+running_mean (zeros), running_var (ones) and num_batches_tracked (an int64 scalar), all named as in PyTorch.
 ``momentum=None`` uses a cumulative average (1 / num_batches_tracked), as PyTorch does.
 
 Per-sample norms, whose statistics come from each sample alone (what a critic under a per-sample
-gradient penalty, WGAN-GP or R1, needs): LayerNorm, GroupNorm, InstanceNorm1d and InstanceNorm2d.
+gradient penalty, WGAN-GP or R1, needs): LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d and
+InstanceNorm3d.
 Instance norm can also keep running statistics (``track_running_stats=True``, the same buffers as
 batch norm's) and normalise by them in eval mode, as PyTorch's does. They live here, beside batch
 norm, because each is a few lines around its function in ``minigan.functional.normalization``; the
 file stays short.
+
+LocalResponseNorm (across channels, no parameters or statistics) is ``F.local_response_norm`` as a layer.
+
+SyncBatchNorm is left out on purpose: it shares batch statistics across the processes of a distributed
+job, and minigan runs in one process, where it would be BatchNorm under another name.
 """
 import warnings
 
 import numpy as np
 
 from minigan.factories import ones, zeros
-from minigan.functional.normalization import as_normalized_shape, batch_norm, group_norm, instance_norm, layer_norm
+from minigan.functional.normalization import (
+    as_normalized_shape, batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, lrn_size,
+)
 from minigan.functional.shape import unbatched
 from minigan.nn import init
 from minigan.nn.module import Module, new_parameter
@@ -52,6 +60,7 @@ class BatchNorm(_RunningStats):
     """The shared implementation; subclasses say which input ranks they accept."""
 
     ranks = ()
+    _layouts = {2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)", 5: "(N, C, D, H, W)"}  # by rank, for errors
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None, *, bias=True):
@@ -73,7 +82,7 @@ class BatchNorm(_RunningStats):
 
     def forward(self, x):
         if x.ndim not in self.ranks:
-            shapes = " or ".join("(N, C)" if r == 2 else "(N, C, L)" if r == 3 else "(N, C, H, W)" for r in self.ranks)
+            shapes = " or ".join(self._layouts[r] for r in self.ranks)
             raise ValueError(f"{type(self).__name__}: expected input {shapes}, got shape {tuple(x.shape)}")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -96,6 +105,14 @@ class BatchNorm2d(BatchNorm):
     """Batch norm over (N, C, H, W): statistics per channel C, over N, H and W."""
 
     ranks = (4,)
+
+
+class BatchNorm3d(BatchNorm):
+    """Batch norm over (N, C, D, H, W): statistics per channel C, over N, D, H and W (volumes, or video
+    as (N, C, T, H, W)). As BatchNorm2d otherwise: the same parameters, buffers, momentum (None for a
+    cumulative average) and state-dict keys."""
+
+    ranks = (5,)
 
 
 class _PerSampleNorm(Module):
@@ -227,3 +244,31 @@ class InstanceNorm2d(_InstanceNorm):
     InstanceNorm1d, the statistics per sample and channel over H and W."""
 
     spatial = ("H", "W")
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over input (N, C, D, H, W) or unbatched (C, D, H, W), C = num_features: as
+    InstanceNorm1d, the statistics per sample and channel over D, H and W."""
+
+    spatial = ("D", "H", "W")
+
+
+class LocalResponseNorm(Module):
+    """Local response normalisation across channels, over input (N, C, *) with at least one axis after C:
+
+        y[n, c] = x[n, c] / (k + alpha / size * S[n, c]) ** beta,
+        S[n, c] = sum of x[n, j]^2 over j = c - size // 2, ..., c + (size - 1) // 2
+
+    channels outside the input reading as zero. No parameters or buffers; see ``F.local_response_norm``.
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        lrn_size("LocalResponseNorm", size)  # refused here, not at the first call
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
