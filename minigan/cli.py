@@ -164,7 +164,8 @@ def _train(args):
               file=sys.stderr)
         return EXIT_FAILED
     print(f"minigan: done. Samples: {os.path.join(out, 'samples.png')} (animation: "
-          f"{os.path.join(out, 'progress.gif')}); losses: {os.path.join(out, 'losses.png')}")
+          f"{os.path.join(out, 'progress.gif')}); losses: {os.path.join(out, 'losses.png')} (what D scores: "
+          f"{os.path.join(out, 'scores.png')})")
     metrics = getattr(trainer, "metrics", None)
     if metrics:
         print("minigan: metrics: " + _format_metrics(metrics))

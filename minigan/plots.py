@@ -142,15 +142,33 @@ class _Chart:
             if np.isfinite(cx) and np.isfinite(cy):
                 self.layer_draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=color)
 
+    def _legend_box(self, entries, corner):
+        """(x, y, width, height) of the legend in the picture, at ``corner`` of the plot area."""
+        s = SUPERSAMPLE
+        left, top, right, bottom = self.box
+        width = max(int(self.font.getlength(label)) for label, _, _ in entries) + 44 * s
+        height = 20 * s * len(entries) + 8 * s
+        x = right - width - 10 * s if "right" in corner else left + 10 * s
+        y = top + 10 * s if "upper" in corner else bottom - height - 10 * s
+        return x, y, width, height
+
+    def quietest_corner(self, entries, x, y):
+        """The corner where the legend would hide the fewest of the points (x, y), in data units; the
+        upper right on a tie (the usual place, so charts with room there do not move it)."""
+        px, py = self.px(x, y)
+        px, py = px + self.box[0], py + self.box[1]  # plot-area pixels to picture pixels, as the legend's
+
+        def hidden(corner):
+            bx, by, width, height = self._legend_box(entries, corner)
+            return int(np.sum((px >= bx) & (px <= bx + width) & (py >= by) & (py <= by + height)))
+
+        return min(("upper right", "upper left", "lower right", "lower left"), key=hidden)
+
     def legend(self, entries, corner="upper right"):
         """A boxed legend inside the plot area: entries are (label, colour, "line" or "dot" or "ring")."""
         s = SUPERSAMPLE
-        left, top, right, bottom = self.box
         row = 20 * s
-        width = max(int(self.font.getlength(label)) for label, _, _ in entries) + 44 * s
-        height = row * len(entries) + 8 * s
-        x = right - width - 10 * s if "right" in corner else left + 10 * s
-        y = top + 10 * s if "upper" in corner else bottom - height - 10 * s
+        x, y, width, height = self._legend_box(entries, corner)
         self.draw.rectangle([x, y, x + width, y + height], fill=BACKGROUND, outline=(190, 190, 190), width=s)
         for i, (label, color, mark) in enumerate(entries):
             cy = y + 4 * s + row * i + row / 2
@@ -224,7 +242,8 @@ def draw_losses(steps, series, title="Training losses", xlabel="iteration", ylab
         entries.append((label, color, "line"))
     for i, label in enumerate(columns):
         chart.polyline(steps, smoothed[label], PALETTE[i % len(PALETTE)] + (255,), 2 * s)
-    chart.legend(entries)
+    every = np.concatenate([v for v in columns.values()] + [np.zeros(0)])
+    chart.legend(entries, chart.quietest_corner(entries, np.tile(steps, len(columns)), every))
     return chart.finish()
 
 

@@ -49,7 +49,7 @@ def cgan_run(tmp_path_factory):
 
 def test_train_writes_a_complete_run_folder(toy_run):
     names = set(os.listdir(toy_run))
-    assert {"config.json", "checkpoint.npz", "losses.csv", "losses.png", "samples.png", "progress.gif",
+    assert {"config.json", "checkpoint.npz", "losses.csv", "losses.png", "scores.png", "samples.png", "progress.gif",
             "metrics.json", "samples"} <= names
     assert sorted(os.listdir(toy_run / "samples")) == ["iter_0000002.png", "iter_0000004.png"]
     config = json.loads((toy_run / "config.json").read_text())

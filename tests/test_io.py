@@ -189,6 +189,19 @@ def test_loss_plot(tmp_path, rng):
         io.plot_losses(str(tmp_path / "x.png"), {"iteration": np.arange(3)})
 
 
+def test_the_loss_plots_legend_goes_where_it_hides_no_line():
+    pytest.importorskip("PIL")
+    from minigan.plots import _Chart
+    steps = np.arange(100.0)
+    chart = _Chart((800, 450), (0.0, 99.0), (0.0, 10.0), [0, 50, 99], [0, 5, 10])
+    entries = [("D loss", (0, 0, 0), "line"), ("G loss", (0, 0, 0), "line")]
+    rising = np.concatenate([steps / 10, steps / 20])  # both lines end high on the right
+    assert chart.quietest_corner(entries, np.tile(steps, 2), rising) == "upper left"
+    assert chart.quietest_corner(entries, np.tile(steps, 2), np.full(200, 5.0)) == "upper right"  # room: stays
+    high = np.full(200, 9.5)  # both lines along the top: the legend goes below them
+    assert chart.quietest_corner(entries, np.tile(steps, 2), high) == "lower right"
+
+
 def test_points_plot(tmp_path, rng):
     pytest.importorskip("PIL")
     from minigan.data import TOY_SETS

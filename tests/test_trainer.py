@@ -407,3 +407,22 @@ def test_state_dicts_load_into_the_same_pytorch_network(name):
         t_logits = tD(tx).reshape(3, 1)
     np.testing.assert_allclose(x.numpy().reshape(tx.shape), tx.numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(logits, t_logits.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("loss, unit", [("non-saturating", "mean probability"), ("relativistic", "mean logit")])
+def test_the_loss_log_also_charts_what_d_scores_in_the_losss_own_unit(tmp_path, monkeypatch, loss, unit):
+    trainer = make_trainer("toy", iters=2, loss=loss)
+    log = cb.LossLog(str(tmp_path))
+    trainer.callbacks = [log]
+    drawn, plot = {}, io.plot_losses
+
+    def recording(path, *args, **options):
+        drawn[os.path.basename(path)] = options
+        return plot(path, *args, **options)
+
+    monkeypatch.setattr(io, "plot_losses", recording)
+    trainer.train()
+    assert drawn["losses.png"]["title"] == f"toy, {loss} loss"
+    assert drawn["scores.png"]["series"] == {"d_real": "D(x)", "d_fake": "D(G(z))"}
+    assert drawn["scores.png"]["ylabel"] == unit
+    assert os.path.getsize(tmp_path / "scores.png") > 0

@@ -91,12 +91,18 @@ def _save_picture_array(path, array):
 
 
 class LossLog:
-    """``losses.csv`` (one row per iteration) and ``losses.png`` (the curves), redrawn at every
-    checkpoint and at the end. A resumed run keeps the rows up to its checkpoint."""
+    """``losses.csv`` (one row per iteration), ``losses.png`` (the two losses) and ``scores.png`` (D(x)
+    and D(G(z)): D's mean probabilities, or its mean logits for a loss whose sigmoid is no probability),
+    redrawn at every checkpoint and at the end. A resumed run keeps the rows up to its checkpoint.
+
+    The scores chart is there because a loss alone can hide the game: with the relativistic loss D's
+    loss sits near 0 for a whole run while the gap between its real and fake logits, which both losses
+    read, widens and narrows as G learns."""
 
     def __init__(self, out_dir, plot_every=0):
         self.csv_path = os.path.join(out_dir, "losses.csv")
         self.plot_path = os.path.join(out_dir, "losses.png")
+        self.scores_path = os.path.join(out_dir, "scores.png")
         self.plot_every = plot_every
         self.log = None
 
@@ -113,8 +119,12 @@ class LossLog:
         self.plot(trainer)
 
     def plot(self, trainer):
-        io.plot_losses(self.plot_path, io.read_csv_log(self.csv_path), title=f"{trainer.config.model}, "
-                       f"{trainer.config.loss} loss")
+        log = io.read_csv_log(self.csv_path)
+        name = f"{trainer.config.model}, {trainer.config.loss} loss"
+        io.plot_losses(self.plot_path, log, title=name)
+        unit = "mean probability" if trainer.loss.outputs_probabilities else "mean logit"
+        io.plot_losses(self.scores_path, log, series={"d_real": "D(x)", "d_fake": "D(G(z))"},
+                       title=f"{name}: what D scores", ylabel=unit)
 
 
 class Checkpoint:

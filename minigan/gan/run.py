@@ -1,8 +1,8 @@
 """A run folder from start to finish: resolve the configuration, load the data, build the models,
 train with the standard callbacks, and read a finished run back for sampling and evaluation.
 
-A run folder holds ``config.json`` (the resolved ``TrainConfig``), ``checkpoint.npz``, ``losses.csv``
-and ``losses.png``, ``samples/iter_*.png``, ``samples.png`` (the last grid), ``progress.gif`` and
+A run folder holds ``config.json`` (the resolved ``TrainConfig``), ``checkpoint.npz``, ``losses.csv``,
+``losses.png`` and ``scores.png``, ``samples/iter_*.png``, ``samples.png`` (the last grid), ``progress.gif`` and
 ``metrics.json``. This module is what the ``minigan`` command calls; it raises ``RunError`` for
 everything a user can fix (a bad name, a missing folder, a checkpoint that does not fit).
 """
