@@ -7,6 +7,7 @@ from minigan.functional.arithmetic import (
     abs, add, astype, clip, div, exp, log, maximum, mul, neg, pow, sqrt, sub, to_device, where,
 )
 from minigan.functional.conv import conv2d, conv_transpose2d
+from minigan.functional.conv1d import conv1d, conv_transpose1d
 from minigan.functional.distance import cosine_similarity, normalize, pairwise_distance
 from minigan.functional.fold import fold, unfold
 from minigan.functional.interpolation import (

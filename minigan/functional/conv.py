@@ -271,20 +271,23 @@ def _shapes(x, weight):
     return f"(input of shape {tuple(x.shape)}, weight of shape {tuple(weight.shape)})"
 
 
-def _operands(op, x, weight, bias, groups, transposed):
+def _operands(op, x, weight, bias, groups, transposed, kernel_dims=("kh", "kw")):
     """Check x, weight and bias against each other and ``groups``. The weight is (O, C / groups, kh, kw)
-    for a convolution and (C, O / groups, kh, kw) for a transposed one."""
+    for a convolution and (C, O / groups, kh, kw) for a transposed one; ``kernel_dims`` names its
+    kernel axes in messages (conv1d passes ("k",), so that its errors speak of its own 3-D shapes)."""
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
     groups = positive_int(groups, op, "groups")
-    layout = "(in_channels, out_channels / groups, kh, kw)" if transposed else \
-        "(out_channels, in_channels / groups, kh, kw)"
-    if weight.ndim != 4:
-        raise ValueError(f"{op}: weight must be 4-D {layout}, got shape {tuple(weight.shape)}")
+    dims = ", ".join(kernel_dims)
+    layout = f"(in_channels, out_channels / groups, {dims})" if transposed else \
+        f"(out_channels, in_channels / groups, {dims})"
+    if weight.ndim != 2 + len(kernel_dims):
+        raise ValueError(f"{op}: weight must be {2 + len(kernel_dims)}-D {layout}, got shape {tuple(weight.shape)}")
     if min(weight.shape) < 1:
         raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} is empty")
     if min(x.shape[2:]) < 1:
-        raise ValueError(f"{op}: input of shape {tuple(x.shape)} has no pixels")
+        what = "pixels" if len(kernel_dims) == 2 else "elements along its length"
+        raise ValueError(f"{op}: input of shape {tuple(x.shape)} has no {what}")
     expected = weight.shape[0] if transposed else weight.shape[1] * groups
     if x.shape[1] != expected:
         grouped = f" with groups={groups}" if groups != 1 else ""
@@ -355,12 +358,18 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 PADDING_STRINGS = ("valid", "same")
 
 
-def check_padding_string(padding, stride, op):
+def check_padding_string(padding, stride, op, dims=2):
     """Refuse a padding string other than PyTorch's two, and "same" with a stride (whose output size
-    could not be the input's)."""
+    could not be the input's). ``dims`` is the number of spatial axes: with 2 this checks ``stride`` as
+    well; with 1 (conv1d, Conv1d) the caller has checked it already (an int or a 1-tuple)."""
     if padding not in PADDING_STRINGS:
-        raise ValueError(f"{op}: padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}")
-    if padding == "same" and int_pair(stride, op, "stride", 1) != (1, 1):
+        ints = "a pair of ints" if dims == 2 else "a 1-tuple of ints"
+        raise ValueError(f"{op}: padding must be an int, {ints}, 'valid' or 'same', got {padding!r}")
+    if dims == 2:
+        strides = int_pair(stride, op, "stride", 1)
+    else:
+        strides = (int(stride),) if is_int(stride) else tuple(stride)
+    if padding == "same" and set(strides) != {1}:
         raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride!r}")
 
 

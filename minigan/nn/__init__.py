@@ -4,7 +4,7 @@ from minigan.nn.activation import (
     ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh,
 )
 from minigan.nn.container import Identity, ModuleDict, ModuleList, Sequential
-from minigan.nn.conv import Conv2d, ConvTranspose2d, Fold, Unfold
+from minigan.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
 from minigan.nn.distance import CosineSimilarity, PairwiseDistance
 from minigan.nn.dropout import Dropout
 from minigan.nn.embedding import Embedding
@@ -32,7 +32,8 @@ from minigan.nn.unpooling import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 
 __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "ELU", "SELU", "GELU", "SiLU", "Mish",
            "Hardtanh", "Softplus", "Softmax", "LogSoftmax", "Identity", "ModuleList", "ModuleDict", "Sequential",
-           "Conv2d", "ConvTranspose2d", "Fold", "Unfold", "Dropout", "Embedding", "Linear", "Module", "Parameter",
+           "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold", "Dropout", "Embedding",
+           "Linear", "Module", "Parameter",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
            "InstanceNorm3d", "LocalResponseNorm",
            "AvgPool1d", "AvgPool2d", "AvgPool3d", "MaxPool1d", "MaxPool2d", "MaxPool3d",

@@ -1,11 +1,16 @@
-"""Convolution layers: Conv2d and ConvTranspose2d, with PyTorch's arguments, layouts and init.
+"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d, with PyTorch's arguments,
+layouts and init.
 
 Weights: Conv2d (out_channels, in_channels / groups, kh, kw); ConvTranspose2d (in_channels,
-out_channels / groups, kh, kw). Both are initialised as PyTorch does, ``kaiming_uniform_(a=sqrt(5))``
-and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's fan_in = weight.shape[1] * kh * kw.
-Grouped convolutions are the functional ops' ``groups``: one convolution per group on slices of the
-channels and weights. Conv2d's ``padding_mode`` other than "zeros" pads with ``F.pad`` in that mode and
-then convolves without padding, as PyTorch does; ConvTranspose2d takes "zeros" only, as in PyTorch.
+out_channels / groups, kh, kw); the 1-D layers the same with one kernel axis, (out_channels,
+in_channels / groups, k) and (in_channels, out_channels / groups, k). All are initialised as PyTorch
+does, ``kaiming_uniform_(a=sqrt(5))`` and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's
+fan_in = weight.shape[1] * (the product of the kernel sizes). Grouped convolutions are the functional
+ops' ``groups``: one convolution per group on slices of the channels and weights. A ``padding_mode``
+other than "zeros" pads with ``F.pad`` in that mode and then convolves without padding, as PyTorch
+does; the transposed layers take "zeros" only, as in PyTorch. The 1-D and 2-D layers are one class,
+``_Conv``, with ``dims`` spatial axes; their forward calls F.conv1d (itself conv2d on a plane of
+height one) or F.conv2d.
 
 Unfold and Fold, which PyTorch files among its convolution layers too, hold no parameters: they are
 ``F.unfold`` (im2col) and ``F.fold`` (col2im) with their arguments fixed.
@@ -15,18 +20,23 @@ import math
 from minigan.functional.conv import (
     check_padding_string, conv2d, conv_transpose2d, int_pair, positive_int, same_padding,
 )
+from minigan.functional.conv1d import conv1d, conv_transpose1d
 from minigan.functional.fold import fold, unfold
 from minigan.functional.padding import pad
+from minigan.functional.pooling import int_tuple
 from minigan.nn import init
 from minigan.nn.module import Module, new_parameter
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+_SPATIAL = {1: "L", 2: "H, W"}  # the input's spatial axes, by their number, for error messages
 
 
 class _Conv(Module):
-    """What Conv2d and ConvTranspose2d share: argument handling, parameters, init and repr."""
+    """What the convolution layers share: argument handling, parameters, init and repr. ``dims`` is
+    the number of spatial axes: the sizes are ``dims``-tuples (ints or ``dims``-tuples as given)."""
 
     transposed = False
+    dims = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                  padding_mode, output_padding, device, dtype):
@@ -42,15 +52,16 @@ class _Conv(Module):
             raise ValueError(f"{layer}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
                              f"both be divisible by groups ({groups})")
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
-        self.kernel_size = int_pair(kernel_size, layer, "kernel_size", 1)
-        self.stride = int_pair(stride, layer, "stride", 1)
+        dims = self.dims
+        self.kernel_size = int_tuple(kernel_size, dims, layer, "kernel_size", 1)
+        self.stride = int_tuple(stride, dims, layer, "stride", 1)
         if isinstance(padding, str) and not self.transposed:
-            check_padding_string(padding, stride, layer)  # kept as the string, as PyTorch keeps it
+            check_padding_string(padding, stride, layer, dims)  # kept as the string, as PyTorch keeps it
             self.padding = padding
         else:
-            self.padding = int_pair(padding, layer, "padding", 0)
-        self.dilation = int_pair(dilation, layer, "dilation", 1)
-        self.output_padding = int_pair(output_padding, layer, "output_padding", 0)
+            self.padding = int_tuple(padding, dims, layer, "padding", 0)
+        self.dilation = int_tuple(dilation, dims, layer, "dilation", 1)
+        self.output_padding = int_tuple(output_padding, dims, layer, "output_padding", 0)
         self.padding_mode = padding_mode
         if self.transposed:
             shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
@@ -68,17 +79,30 @@ class _Conv(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def _check_channels(self, x):
-        if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
-            raise ValueError(f"{type(self).__name__}: expected input (N, {self.in_channels}, H, W) or unbatched "
-                             f"({self.in_channels}, H, W), got shape {tuple(x.shape)}")
+        c, axes = self.in_channels, _SPATIAL[self.dims]
+        if x.ndim not in (self.dims + 1, self.dims + 2) or x.shape[-self.dims - 1] != c:
+            raise ValueError(f"{type(self).__name__}: expected input (N, {c}, {axes}) or unbatched ({c}, {axes}), "
+                             f"got shape {tuple(x.shape)}")
+
+    def _pad_amounts(self):
+        """``self.padding`` as F.pad's amounts, the last axis first ((left, right, top, bottom) in 2-D,
+        (left, right) in 1-D); "same" split as the functional convolutions split it."""
+        if self.padding == "valid":
+            pairs = ((0, 0),) * self.dims
+        elif self.padding == "same":
+            pairs = same_padding(self.kernel_size, self.dilation)
+        else:
+            pairs = tuple((p, p) for p in self.padding)
+        return sum(reversed(pairs), ())
 
     def extra_repr(self):
+        ones, zeros = (1,) * self.dims, (0,) * self.dims
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
+        if self.padding != zeros:
             text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != ones:
             text += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
+        if self.output_padding != zeros:
             text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
@@ -106,16 +130,6 @@ class Conv2d(_Conv):
         x = pad(x, self._pad_amounts(), self.padding_mode)
         return conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
-    def _pad_amounts(self):
-        """``self.padding`` as F.pad's (left, right, top, bottom); "same" split as conv2d splits it."""
-        if self.padding == "valid":
-            return (0, 0, 0, 0)
-        if self.padding == "same":
-            (top, bottom), (left, right) = same_padding(self.kernel_size, self.dilation)
-            return (left, right, top, bottom)
-        ph, pw = self.padding
-        return (pw, pw, ph, ph)
-
 
 class ConvTranspose2d(_Conv):
     """Transposed 2-D convolution, as ``torch.nn.ConvTranspose2d`` (the DCGAN generator's upsampler); an
@@ -131,6 +145,48 @@ class ConvTranspose2d(_Conv):
     def forward(self, x):
         self._check_channels(x)
         return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                self.groups, self.dilation)
+
+
+class Conv1d(_Conv):
+    """1-D convolution (cross-correlation), (N, C, L) -> (N, O, Lo), as ``torch.nn.Conv1d``: weight
+    (out_channels, in_channels / groups, k), bias (out_channels,), Lo = floor((L + 2p - d (k - 1) - 1) / s) + 1.
+    ``padding`` may be "valid" or "same" (stride 1), and an unbatched (C, L) input gives an unbatched
+    output. ``padding_mode`` is "zeros", "reflect", "replicate" or "circular": what fills the
+    ``padding`` border (see ``F.pad``)."""
+
+    dims = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, 0, device, dtype)
+
+    def forward(self, x):
+        self._check_channels(x)
+        if self.padding_mode == "zeros":
+            return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x = pad(x, self._pad_amounts(), self.padding_mode)
+        return conv1d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+class ConvTranspose1d(_Conv):
+    """Transposed 1-D convolution, (N, C, L) -> (N, O, Lout), as ``torch.nn.ConvTranspose1d``: weight
+    (in_channels, out_channels / groups, k), bias (out_channels,),
+    Lout = (L - 1) s - 2p + d (k - 1) + output_padding + 1; an unbatched (C, L) input gives an
+    unbatched output."""
+
+    transposed = True
+    dims = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding, device, dtype)
+
+    def forward(self, x):
+        self._check_channels(x)
+        return conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
                                 self.groups, self.dilation)
 
 
