@@ -15,6 +15,8 @@ import minigan as mg
 import minigan.functional as F
 from minigan import nn
 from gradcheck import check_double_grad, check_grad
+from pool_reference import distinct
+from torch_compare import assert_input_grad_matches_torch
 
 seeds = st.integers(0, 2 ** 16)
 OPS = {1: "adaptive_max_pool1d", 2: "adaptive_max_pool2d", 3: "adaptive_max_pool3d"}
@@ -95,12 +97,6 @@ def inputs(shape, seed, kind):
     return x
 
 
-def distinct(shape, seed):
-    """Distinct values 0.1 apart in random order: no ties, so the numerical derivative is defined."""
-    size = int(np.prod(shape))
-    return (np.random.default_rng(seed).permutation(size).reshape(shape) - size / 2) * 0.1
-
-
 # -- values and indices -------------------------------------------------------------------------------
 
 @settings(max_examples=40)
@@ -126,12 +122,9 @@ def test_matches_loops_and_torch(device, case, kind, dtype, batched):
     # the input gradient, where windows share maxima too
     ours = mg.tensor(data, device=device, requires_grad=True)
     y = pool(dims)(ours, out)
-    gy = np.random.default_rng(seed + 1).standard_normal(y.shape).astype(dtype)
-    (gxt,) = torch.autograd.grad(yt, [xt], torch.tensor(gy))
-    (gx,) = mg.grad(y, [ours], mg.tensor(gy, device=device))
-    assert gx.dtype == dtype
-    np.testing.assert_allclose(gx.numpy(), gxt.numpy(), rtol=1e-6 if dtype == np.float32 else 1e-12,
-                               atol=1e-6 if dtype == np.float32 else 1e-12)
+    assert_input_grad_matches_torch(torch, ours, xt, y, yt, dtype, device, seed + 1,
+                                    rtol=1e-6 if dtype == np.float32 else 1e-12,
+                                    atol=1e-6 if dtype == np.float32 else 1e-12)
 
 
 def test_ties_go_to_the_first_maximum_in_window_order(device):

@@ -5,8 +5,6 @@ over hypothesis-drawn shapes, kernels, strides and paddings, sizes that only cei
 included; float64 first- and second-order gradient checks; which path computes what; the layer and its
 repr; the errors. Then the rule on empty axes, shared by max_pool1d/2d/3d and avg_pool1d/2d/3d and
 checked against PyTorch: only the batch axis may be empty."""
-import math
-
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -15,43 +13,10 @@ import minigan as mg
 import minigan.functional as F
 from minigan import nn
 from gradcheck import check_double_grad, check_grad
+from pool_reference import divisors, full_stride, naive_avg_pool
+from torch_compare import assert_input_grad_matches_torch, assert_repr_matches_torch
 
 seeds = st.integers(0, 2 ** 16)
-divisors = st.one_of(st.none(), st.sampled_from([1, 3, -2, 7]))
-
-
-def output_size(size, k, s, p, ceil_mode):
-    """PyTorch's output length along one axis, its ceil_mode rule included (a last window must start
-    inside the input or its leading padding)."""
-    span = size + 2 * p - k
-    out = (math.ceil(span / s) if ceil_mode else math.floor(span / s)) + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1
-    return out
-
-
-def naive_avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
-    """By loops, as PyTorch's CPU kernel: window rows [r sh - ph, min(r sh - ph + kh, H + ph)) (likewise
-    columns); the sum of its part inside x divided by divisor_override, or the clipped box's size
-    (count_include_pad), or the number of its elements inside x."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    n, c, h, w = x.shape
-    ho, wo = output_size(h, kh, sh, ph, ceil_mode), output_size(w, kw, sw, pw, ceil_mode)
-    y = np.zeros((n, c, ho, wo), dtype=x.dtype)
-    for r in range(ho):
-        for q in range(wo):
-            top, left = r * sh - ph, q * sw - pw
-            bottom, right = min(top + kh, h + ph), min(left + kw, w + pw)
-            pool_size = (bottom - top) * (right - left)
-            top, left, bottom, right = max(top, 0), max(left, 0), min(bottom, h), min(right, w)
-            if divisor_override is not None:
-                divisor = divisor_override
-            elif count_include_pad:
-                divisor = pool_size
-            else:
-                divisor = (bottom - top) * (right - left)
-            y[:, :, r, q] = x[:, :, top:bottom, left:right].sum(axis=(2, 3)) / divisor
-    return y
 
 
 @st.composite
@@ -71,10 +36,6 @@ def cases(draw, tiny=False):
     return (shape, kernel, stride, padding, ceil_mode, draw(st.booleans()), draw(divisors), draw(seeds))
 
 
-def full_stride(kernel, stride):
-    return kernel if stride is None else stride
-
-
 # -- values -------------------------------------------------------------------------------------------------
 
 @given(case=cases())
@@ -82,8 +43,8 @@ def test_matches_loops(device, case):
     shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor, seed = case
     x = np.random.default_rng(seed).standard_normal(shape)
     y = F.avg_pool2d(mg.tensor(x, device=device), kernel, stride, padding, ceil_mode, count_include_pad, divisor)
-    expected = naive_avg_pool2d(x, kernel, full_stride(kernel, stride), padding, ceil_mode, count_include_pad,
-                                divisor)
+    expected = naive_avg_pool(x, kernel, full_stride(kernel, stride), padding, ceil_mode, count_include_pad,
+                              divisor)
     assert y.shape == expected.shape
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
 
@@ -203,11 +164,7 @@ def test_matches_torch(device, case, dtype, unbatched):
     assert y.dtype == dtype and y.shape == tuple(yt.shape)
     tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
     np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), **tol)
-    gy = np.random.default_rng(seed + 1).standard_normal(y.shape).astype(dtype)
-    (gxt,) = torch.autograd.grad(yt, [xt], torch.tensor(gy))
-    (gx,) = mg.grad(y, [ours], mg.tensor(gy, device=device))
-    assert gx.dtype == dtype
-    np.testing.assert_allclose(gx.numpy(), gxt.numpy(), **tol)
+    assert_input_grad_matches_torch(torch, ours, xt, y, yt, dtype, device, seed + 1, **tol)
 
 
 @given(case=cases())
@@ -263,10 +220,7 @@ def test_layer_repr():
     {"kernel_size": 2, "divisor_override": -3},
 ])
 def test_layer_repr_matches_torch(kwargs):
-    torch = pytest.importorskip("torch")
-    theirs = torch.nn.AvgPool2d(**kwargs)
-    assert repr(nn.AvgPool2d(**kwargs)) == repr(theirs)
-    assert repr(nn.Sequential(nn.AvgPool2d(**kwargs))) == repr(torch.nn.Sequential(theirs))
+    assert_repr_matches_torch(pytest.importorskip("torch"), nn.AvgPool2d, kwargs)
 
 
 # -- errors -----------------------------------------------------------------------------------------------------

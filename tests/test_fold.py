@@ -13,6 +13,7 @@ import minigan.functional as F
 from minigan import kernels, nn
 from gradcheck import check_double_grad, check_grad
 from layouts import channels_last
+from torch_compare import assert_input_grad_matches_torch, assert_repr_matches_torch
 
 seeds = st.integers(0, 2 ** 16)
 
@@ -24,12 +25,12 @@ def blocks(size, k, d, p, s):
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def naive_unfold(x, kernel, dilation, padding, stride):
-    """out[n, (c kh + i) kw + j, by Bw + bx] = x[n, c, by sh + i dh - ph, bx sw + j dw - pw], 0 outside x."""
-    n, c, h, w = x.shape
-    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
+def taps(c, spatial, kernel, dilation, padding, stride):
+    """Every (row, column, (c, y, z)): entry [row, column] of the columns, row (c kh + i) kw + j and column
+    by Bw + bx, and the pixel x[c, y, z] = x[c, by sh + i dh - ph, bx sw + j dw - pw] it holds, for the
+    pixels inside the (H, W) = ``spatial`` image."""
+    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = spatial, kernel, dilation, padding, stride
     bh, bw = blocks(h, kh, dh, ph, sh), blocks(w, kw, dw, pw, sw)
-    out = np.zeros((n, c * kh * kw, bh * bw), dtype=x.dtype)
     for ci in range(c):
         for i in range(kh):
             for j in range(kw):
@@ -37,25 +38,26 @@ def naive_unfold(x, kernel, dilation, padding, stride):
                     for bx in range(bw):
                         y, z = by * sh + i * dh - ph, bx * sw + j * dw - pw
                         if 0 <= y < h and 0 <= z < w:
-                            out[:, (ci * kh + i) * kw + j, by * bw + bx] = x[:, ci, y, z]
+                            yield (ci * kh + i) * kw + j, by * bw + bx, (ci, y, z)
+
+
+def naive_unfold(x, kernel, dilation, padding, stride):
+    """out[n, (c kh + i) kw + j, by Bw + bx] = x[n, c, by sh + i dh - ph, bx sw + j dw - pw], 0 outside x."""
+    n, c, h, w = x.shape
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
+    out = np.zeros((n, c * kh * kw, blocks(h, kh, dh, ph, sh) * blocks(w, kw, dw, pw, sw)), dtype=x.dtype)
+    for row, column, pixel in taps(c, (h, w), kernel, dilation, padding, stride):
+        out[:, row, column] = x[(slice(None),) + pixel]
     return out
 
 
 def naive_fold(cols, output_size, kernel, dilation, padding, stride):
     """The adjoint of naive_unfold: every entry added to the pixel unfold copies it from (if inside)."""
     n, ckk, _ = cols.shape
-    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = output_size, kernel, dilation, padding, stride
-    c = ckk // (kh * kw)
-    bh, bw = blocks(h, kh, dh, ph, sh), blocks(w, kw, dw, pw, sw)
-    out = np.zeros((n, c, h, w), dtype=cols.dtype)
-    for ci in range(c):
-        for i in range(kh):
-            for j in range(kw):
-                for by in range(bh):
-                    for bx in range(bw):
-                        y, z = by * sh + i * dh - ph, bx * sw + j * dw - pw
-                        if 0 <= y < h and 0 <= z < w:
-                            out[:, ci, y, z] += cols[:, (ci * kh + i) * kw + j, by * bw + bx]
+    c = ckk // (kernel[0] * kernel[1])
+    out = np.zeros((n, c) + tuple(output_size), dtype=cols.dtype)
+    for row, column, pixel in taps(c, output_size, kernel, dilation, padding, stride):
+        out[(slice(None),) + pixel] += cols[:, row, column]
     return out
 
 
@@ -267,11 +269,7 @@ def test_matches_torch(device, case, dtype, ints, unbatched):
         y = op(ours, *extra, *args)
         assert y.dtype == dtype and y.shape == tuple(yt.shape)
         np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), **tol)
-        gy = np.random.default_rng(case[-1] + 1).standard_normal(y.shape).astype(dtype)
-        (gxt,) = torch.autograd.grad(yt, [xt], torch.tensor(gy))
-        (gx,) = mg.grad(y, [ours], mg.tensor(gy, device=device))
-        assert gx.dtype == dtype
-        np.testing.assert_allclose(gx.numpy(), gxt.numpy(), **tol)
+        assert_input_grad_matches_torch(torch, ours, xt, y, yt, dtype, device, case[-1] + 1, **tol)
 
 
 # -- the layers ---------------------------------------------------------------------------------------------
@@ -325,10 +323,7 @@ def test_layer_reprs():
 
 @pytest.mark.parametrize("layer, kwargs", LAYERS)
 def test_layer_reprs_match_torch(layer, kwargs):
-    torch = pytest.importorskip("torch")
-    theirs = getattr(torch.nn, layer.__name__)(**kwargs)
-    assert repr(layer(**kwargs)) == repr(theirs)
-    assert repr(nn.Sequential(layer(**kwargs))) == repr(torch.nn.Sequential(theirs))
+    assert_repr_matches_torch(pytest.importorskip("torch"), layer, kwargs)
 
 
 # -- errors -------------------------------------------------------------------------------------------------

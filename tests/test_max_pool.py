@@ -3,8 +3,6 @@ hypothesis-drawn shapes, kernels, strides, paddings, dilations and ceil_mode (an
 is installed: values, indices and input gradients, float64 and float32), ties and NaN resolved as
 PyTorch resolves them, float64 first- and second-order gradient checks, dtypes, unbatched input, the
 error messages and the layer's repr."""
-import math
-
 import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -13,60 +11,10 @@ import minigan as mg
 import minigan.functional as F
 from minigan import nn
 from gradcheck import check_double_grad, check_grad
+from pool_reference import distinct, has_empty_window, inputs, naive_max_pool
+from torch_compare import assert_input_grad_matches_torch, assert_repr_matches_torch
 
 seeds = st.integers(0, 2 ** 16)
-
-
-def output_size(size, k, s, p, d, ceil_mode):
-    """The output length along one axis, from PyTorch's documented formula and ceil_mode rule."""
-    span = size + 2 * p - d * (k - 1) - 1
-    out = (math.ceil(span / s) if ceil_mode else math.floor(span / s)) + 1
-    if ceil_mode and (out - 1) * s >= size + p:  # the last window must start inside the input or left padding
-        out -= 1
-    return out
-
-
-def window_positions(o, k, s, p, d):
-    """The input coordinates window ``o`` covers along one axis (some may lie in the padding)."""
-    return [o * s - p + i * d for i in range(k)]
-
-
-def naive_max_pool2d(x, kernel, stride, padding, dilation, ceil_mode):
-    """(y, indices) from the definition: each window's maximum over the elements it covers in x, in
-    window order (row by row); ties go to the first maximum; a NaN wins, and of several the last (PyTorch
-    takes a value greater than the maximum so far, or NaN); a window with nothing above -inf reports its
-    first element at or past the top-left edge of x, as PyTorch's kernel starts its search there."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
-    n, c, h, w = x.shape
-    ho = output_size(h, kh, sh, ph, dh, ceil_mode)
-    wo = output_size(w, kw, sw, pw, dw, ceil_mode)
-    y = np.empty((n, c, ho, wo), dtype=x.dtype)
-    idx = np.empty((n, c, ho, wo), dtype=np.int64)
-    for oy in range(ho):
-        rows = window_positions(oy, kh, sh, ph, dh)
-        for ox in range(wo):
-            cols = window_positions(ox, kw, sw, pw, dw)
-            first_row, first_col = min(r for r in rows if r >= 0), min(q for q in cols if q >= 0)
-            inside = [(r, q) for r in rows for q in cols if 0 <= r < h and 0 <= q < w]
-            for b in range(n):
-                for ch in range(c):
-                    best, at = -np.inf, first_row * w + first_col
-                    for r, q in inside:
-                        v = x[b, ch, r, q]
-                        if v > best or np.isnan(v):
-                            best, at = v, r * w + q
-                    y[b, ch, oy, ox], idx[b, ch, oy, ox] = best, at
-    return y, idx
-
-
-def has_empty_window(hw, kernel, stride, padding, dilation, ceil_mode):
-    """Whether some window covers only padding (dilation can step over a small input)."""
-    for a in (0, 1):
-        out = output_size(hw[a], kernel[a], stride[a], padding[a], dilation[a], ceil_mode)
-        for o in range(out):
-            if not any(0 <= r < hw[a] for r in window_positions(o, kernel[a], stride[a], padding[a], dilation[a])):
-                return True
-    return False
 
 
 @st.composite
@@ -87,18 +35,6 @@ def pool_case(draw, tiny=False):
     return shape, k, stride, pad, dil, ceil_mode, draw(seeds)
 
 
-def inputs(shape, seed, ties):
-    """Random normals, or (ties) small integers, so that windows often hold equal maxima."""
-    rng = np.random.default_rng(seed)
-    return rng.integers(-2, 3, shape).astype(np.float64) if ties else rng.standard_normal(shape)
-
-
-def distinct(shape, seed):
-    """Distinct values 0.1 apart in random order: no ties, so the numerical derivative is defined."""
-    size = int(np.prod(shape))
-    return (np.random.default_rng(seed).permutation(size).reshape(shape) - size / 2) * 0.1
-
-
 # -- forward and indices ------------------------------------------------------------------------------
 
 @given(case=pool_case(), ties=st.booleans())
@@ -106,7 +42,7 @@ def test_max_pool2d_matches_loops(device, case, ties):
     shape, k, stride, pad, dil, ceil_mode, seed = case
     x = inputs(shape, seed, ties)
     y, idx = F.max_pool2d(mg.tensor(x, device=device), k, stride, pad, dil, ceil_mode, return_indices=True)
-    expected, expected_idx = naive_max_pool2d(x, k, k if stride is None else stride, pad, dil, ceil_mode)
+    expected, expected_idx = naive_max_pool(x, k, k if stride is None else stride, pad, dil, ceil_mode)
     assert y.shape == expected.shape and idx.shape == expected.shape
     assert idx.dtype == np.int64 and idx.device == y.device and not idx.requires_grad
     np.testing.assert_array_equal(y.numpy(), expected)
@@ -138,7 +74,7 @@ def test_ties_go_to_the_first_maximum_in_window_order(device):
 def test_nan_propagates_and_reports_the_last_nan(device):
     x = np.array([[[[1.0, np.nan, np.nan, 2.0], [0.0, 7.0, np.nan, 9.0]]]])
     y, idx = F.max_pool2d(mg.tensor(x, device=device), (1, 4), return_indices=True)
-    expected, expected_idx = naive_max_pool2d(x, (1, 4), (1, 4), (0, 0), (1, 1), False)
+    expected, expected_idx = naive_max_pool(x, (1, 4), (1, 4), (0, 0), (1, 1), False)
     assert np.isnan(y.numpy()).all()
     np.testing.assert_array_equal(idx.numpy(), expected_idx)
     np.testing.assert_array_equal(idx.numpy().ravel(), [2, 6])
@@ -168,7 +104,7 @@ def test_input_is_left_unchanged(device, rng, shape, kwargs):
     np.testing.assert_array_equal(x.numpy(), data)
     s = kwargs.get("stride", kwargs["kernel_size"])
     k, s, p = [(v, v) if isinstance(v, int) else v for v in (kwargs["kernel_size"], s, kwargs.get("padding", 0))]
-    np.testing.assert_array_equal(y.numpy(), naive_max_pool2d(data, k, s, p, (1, 1), False)[0])
+    np.testing.assert_array_equal(y.numpy(), naive_max_pool(data, k, s, p, (1, 1), False)[0])
 
 
 def test_non_contiguous_input(device, rng):
@@ -176,7 +112,7 @@ def test_non_contiguous_input(device, rng):
     nhwc = rng.standard_normal((2, 6, 7, 3))
     x = F.transpose(mg.tensor(nhwc, device=device), (0, 3, 1, 2))
     y, idx = F.max_pool2d(x, 3, 2, 1, return_indices=True)
-    expected, expected_idx = naive_max_pool2d(nhwc.transpose(0, 3, 1, 2), (3, 3), (2, 2), (1, 1), (1, 1), False)
+    expected, expected_idx = naive_max_pool(nhwc.transpose(0, 3, 1, 2), (3, 3), (2, 2), (1, 1), (1, 1), False)
     np.testing.assert_array_equal(y.numpy(), expected)
     np.testing.assert_array_equal(idx.numpy(), expected_idx)
 
@@ -373,9 +309,7 @@ def test_max_pool_layer_repr():
 
 @pytest.mark.parametrize("kwargs", LAYERS)
 def test_max_pool_layer_repr_matches_torch(kwargs):
-    torch = pytest.importorskip("torch")
-    assert repr(nn.MaxPool2d(**kwargs)) == repr(torch.nn.MaxPool2d(**kwargs))
-    assert repr(nn.Sequential(nn.MaxPool2d(**kwargs))) == repr(torch.nn.Sequential(torch.nn.MaxPool2d(**kwargs)))
+    assert_repr_matches_torch(pytest.importorskip("torch"), nn.MaxPool2d, kwargs)
 
 
 # -- PyTorch, where installed ------------------------------------------------------------------------------
@@ -394,12 +328,9 @@ def test_max_pool2d_matches_torch(device, case, ties, dtype):
     np.testing.assert_array_equal(idx.numpy(), it.numpy())
     if has_empty_window(shape[2:], k, k if stride is None else stride, pad, dil, ceil_mode):
         return  # PyTorch's indices point past the plane there; its gradient is not meaningful
-    gy = np.random.default_rng(seed + 1).standard_normal(y.shape).astype(dtype)
-    (gxt,) = torch.autograd.grad(yt, [xt], torch.tensor(gy))
-    (gx,) = mg.grad(y, [ours], mg.tensor(gy, device=device))
-    assert gx.dtype == dtype
     # sums of the same terms, perhaps added in another order
-    np.testing.assert_allclose(gx.numpy(), gxt.numpy(), rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-6)
+    assert_input_grad_matches_torch(torch, ours, xt, y, yt, dtype, device, seed + 1,
+                                    rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-6)
 
 
 def test_special_values_match_torch(device):

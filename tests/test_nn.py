@@ -9,6 +9,7 @@ import minigan as mg
 import minigan.functional as F
 from minigan import nn, optim
 from gradcheck import check_grad
+from torch_compare import assert_reprs_and_state_dicts_match
 
 
 def dcgan28(m, nz=16, ngf=8):
@@ -521,12 +522,7 @@ def test_init_functions():
 def test_every_layer_matches_torch_keys_shapes_and_repr():
     # The reference is the pinned torch==2.13.0: BatchNorm's bias=False is newer than torch 2.11.
     torch = pytest.importorskip("torch", minversion="2.13")
-    for ours, theirs in zip(every_layer(nn), every_layer(torch.nn)):
-        assert repr(ours) == repr(theirs)
-        mine, ref = ours.state_dict(), theirs.state_dict()
-        assert list(mine) == list(ref), repr(ours)
-        for key in mine:
-            assert mine[key].shape == tuple(ref[key].shape) and mine[key].dtype == ref[key].numpy().dtype, key
+    assert_reprs_and_state_dicts_match(every_layer(nn), every_layer(torch.nn))
     model, ref = dcgan28(nn), dcgan28(torch.nn)
     assert repr(model) == repr(ref)
     ours = [(k, v.shape) for k, v in model.state_dict().items()]

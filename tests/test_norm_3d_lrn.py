@@ -15,6 +15,7 @@ import minigan as mg
 import minigan.functional as F
 from minigan import nn
 from gradcheck import check_double_grad, check_grad
+from torch_compare import assert_penalty_gradients_match, assert_reprs_and_state_dicts_match, float64_twins
 
 seeds = st.integers(0, 2 ** 16)
 
@@ -312,24 +313,10 @@ def test_gradient_penalty_matches_torch(rng, kind):
                 "lrn": lambda: m.LocalResponseNorm(2, alpha=0.5, k=1.5)}[kind]()
         return m.Sequential(norm, m.Tanh(), m.Flatten(), m.Linear(2 * 2 * 3 * 2, 1))
 
-    theirs = critic(torch.nn).double()
-    with torch.no_grad():
-        for p in theirs.parameters():
-            p.add_(torch.tensor(rng.standard_normal(tuple(p.shape)) * 0.3))
-    ours = critic(nn).double()
-    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours, theirs = float64_twins(torch, critic, rng)
     x = rng.standard_normal((3, 2, 2, 3, 2)) * 2
-    xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    gm, = mg.grad(ours(xm).sum(), [xm], create_graph=True)
-    gt, = torch.autograd.grad(theirs(xt).sum(), [xt], create_graph=True)
-    np.testing.assert_allclose(gm.numpy(), gt.detach().numpy(), rtol=1e-9, atol=1e-11)
-    (gm * gm).sum().backward()
-    (gt * gt).sum().backward()
-    named = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        assert (p.grad is None) == (named[name].grad is None), name
-        if p.grad is not None:
-            np.testing.assert_allclose(p.grad.numpy(), named[name].grad.numpy(), rtol=1e-8, atol=1e-10, err_msg=name)
+    assert_penalty_gradients_match(torch, ours, theirs, x, input_tol={"rtol": 1e-9, "atol": 1e-11},
+                                   param_tol={"rtol": 1e-8, "atol": 1e-10})
 
 
 # -- the 3-D layers: numerical gradients, float64, both orders ---------------------------------------------
@@ -405,13 +392,7 @@ def every_new_layer(m):
 
 def test_reprs_and_state_dicts_match_torch():
     torch = pytest.importorskip("torch", minversion="2.13")
-    for ours, theirs in zip(every_new_layer(nn), every_new_layer(torch.nn)):
-        assert repr(ours) == repr(theirs)
-        mine, ref = ours.state_dict(), theirs.state_dict()
-        assert list(mine) == list(ref), repr(ours)
-        for key in mine:
-            assert mine[key].shape == tuple(ref[key].shape) and mine[key].dtype == ref[key].numpy().dtype, key
-            np.testing.assert_array_equal(mine[key], ref[key].numpy(), err_msg=key)
+    assert_reprs_and_state_dicts_match(every_new_layer(nn), every_new_layer(torch.nn), values=True)
 
 
 def test_reprs_and_state_dict_keys():

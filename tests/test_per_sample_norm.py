@@ -14,6 +14,7 @@ import minigan as mg
 import minigan.functional as F
 from minigan import nn
 from gradcheck import check_double_grad, check_grad
+from torch_compare import assert_penalty_gradients_match, assert_reprs_and_state_dicts_match, float64_twins
 
 
 # -- references: the definitions, on NumPy arrays, one sample (and group) at a time ------------------
@@ -349,12 +350,7 @@ def every_new_layer(m):
 def test_reprs_and_state_dicts_match_torch():
     # bias= in GroupNorm's and InstanceNorm's signatures and reprs is PyTorch 2.13's
     torch = pytest.importorskip("torch", minversion="2.13")
-    for ours, theirs in zip(every_new_layer(nn), every_new_layer(torch.nn)):
-        assert repr(ours) == repr(theirs)
-        mine, ref = ours.state_dict(), theirs.state_dict()
-        assert list(mine) == list(ref), repr(ours)
-        for key in mine:
-            assert mine[key].shape == tuple(ref[key].shape) and mine[key].dtype == ref[key].numpy().dtype, key
+    assert_reprs_and_state_dicts_match(every_new_layer(nn), every_new_layer(torch.nn))
 
 
 def torch_cases(functional):
@@ -392,25 +388,10 @@ def critic(m):
 def test_gradient_penalty_through_the_layers_matches_torch(rng):
     """R1 on a critic built with all three layers: the parameters' gradients of the penalty, float64."""
     torch = pytest.importorskip("torch")
-    theirs = critic(torch.nn).double()
-    with torch.no_grad():  # norm weights and biases away from ones and zeros, so their role is checked
-        for p in theirs.parameters():
-            p.add_(torch.tensor(rng.standard_normal(tuple(p.shape)) * 0.3))
-    ours = critic(nn).double()
-    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours, theirs = float64_twins(torch, critic, rng)
     x = rng.standard_normal((3, 2, 4, 4))
-    xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    gm, = mg.grad(ours(xm).sum(), [xm], create_graph=True)
-    gt, = torch.autograd.grad(theirs(xt).sum(), [xt], create_graph=True)
-    np.testing.assert_allclose(gm.numpy(), gt.detach().numpy(), rtol=1e-8, atol=1e-10)
-    (gm * gm).sum().backward()
-    (gt * gt).sum().backward()
-    named = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        # the penalty does not depend on additive terms past the last non-linearity: no gradient in either
-        assert (p.grad is None) == (named[name].grad is None), name
-        if p.grad is not None:
-            np.testing.assert_allclose(p.grad.numpy(), named[name].grad.numpy(), rtol=1e-7, atol=1e-9, err_msg=name)
+    assert_penalty_gradients_match(torch, ours, theirs, x, input_tol={"rtol": 1e-8, "atol": 1e-10},
+                                   param_tol={"rtol": 1e-7, "atol": 1e-9})
 
 
 # -- instance norm's running statistics -------------------------------------------------------------

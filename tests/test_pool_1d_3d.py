@@ -4,9 +4,6 @@ indices, input gradients; float64 and float32), over hypothesis-drawn shapes, ke
 dilations, ceil_mode, count_include_pad and divisor_override; ties, NaN and windows lying in the padding
 as PyTorch resolves them; float64 first- and second-order gradient checks; unbatched and empty-batch
 inputs; float32 kept; the layers and their reprs; the error messages."""
-import itertools
-import math
-
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
@@ -15,94 +12,13 @@ import minigan as mg
 import minigan.functional as F
 from minigan import nn
 from gradcheck import check_double_grad, check_grad
+from pool_reference import distinct, divisors, has_empty_window, inputs, naive_avg_pool, naive_max_pool, ravel
+from torch_compare import assert_input_grad_matches_torch, assert_repr_matches_torch
 
 seeds = st.integers(0, 2 ** 16)
 DIMS = [1, 3]
 MAX_POOL = {1: F.max_pool1d, 3: F.max_pool3d}
 AVG_POOL = {1: F.avg_pool1d, 3: F.avg_pool3d}
-
-
-# -- definitions ------------------------------------------------------------------------------------------
-
-def output_size(size, k, s, p, d, ceil_mode):
-    """The output length along one axis: PyTorch's documented formula and its ceil_mode rule."""
-    span = size + 2 * p - d * (k - 1) - 1
-    out = (math.ceil(span / s) if ceil_mode else math.floor(span / s)) + 1
-    if ceil_mode and (out - 1) * s >= size + p:  # the last window must start inside the input or left padding
-        out -= 1
-    return out
-
-
-def positions(o, k, s, p, d):
-    """The input coordinates window ``o`` covers along one axis (some may lie in the padding)."""
-    return [o * s - p + i * d for i in range(k)]
-
-
-def ravel(position, spatial):
-    """Row-major flat position (works past the edge too, as PyTorch's indices arithmetic does)."""
-    flat = 0
-    for q, n in zip(position, spatial):
-        flat = flat * n + q
-    return flat
-
-
-def naive_max_pool(x, kernel, stride, padding, dilation, ceil_mode):
-    """(y, indices) by loops: each window's maximum in window order (row-major); ties to the first; a
-    NaN wins, and of several the last (PyTorch keeps a value greater than the maximum so far, or NaN);
-    a window with nothing above -inf reports where the search starts: each axis's first coordinate at or
-    past x's leading edge."""
-    spatial = x.shape[2:]
-    geometry = list(zip(spatial, kernel, stride, padding, dilation))
-    out = tuple(output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in geometry)
-    y = np.empty(x.shape[:2] + out, dtype=x.dtype)
-    idx = np.empty(x.shape[:2] + out, dtype=np.int64)
-    for o in np.ndindex(*out):
-        axes = [positions(o[a], k, s, p, d) for a, (n, k, s, p, d) in enumerate(geometry)]
-        start = ravel([min(q for q in axis if q >= 0) for axis in axes], spatial)
-        inside = [pos for pos in itertools.product(*axes) if all(0 <= q < n for q, n in zip(pos, spatial))]
-        for lead in np.ndindex(*x.shape[:2]):
-            best, at = -np.inf, start
-            for pos in inside:
-                v = x[lead + pos]
-                if v > best or np.isnan(v):
-                    best, at = v, ravel(pos, spatial)
-            y[lead + o], idx[lead + o] = best, at
-    return y, idx
-
-
-def naive_avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override=None):
-    """By loops, as PyTorch's kernels define it: window [o s - p, min(o s - p + k, n + p)) on each axis;
-    its sum over the part inside x divided by divisor_override, or the box's size (count_include_pad),
-    or the number of its elements inside x; a window with none writes 0."""
-    spatial = x.shape[2:]
-    geometry = list(zip(spatial, kernel, stride, padding))
-    out = tuple(output_size(n, k, s, p, 1, ceil_mode) for n, k, s, p in geometry)
-    y = np.zeros(x.shape[:2] + out, dtype=x.dtype)
-    for o in np.ndindex(*out):
-        start = [o[a] * s - p for a, (n, k, s, p) in enumerate(geometry)]
-        stop = [min(b + k, n + p) for b, (n, k, s, p) in zip(start, geometry)]
-        lo = [max(b, 0) for b in start]
-        hi = [min(e, n) for e, n in zip(stop, spatial)]
-        if any(a >= b for a, b in zip(lo, hi)):
-            continue
-        total = x[(Ellipsis,) + tuple(slice(a, b) for a, b in zip(lo, hi))].sum(axis=tuple(range(2, x.ndim)))
-        if divisor_override is not None:
-            divisor = divisor_override
-        elif count_include_pad:
-            divisor = math.prod(e - b for b, e in zip(start, stop))
-        else:
-            divisor = math.prod(b - a for a, b in zip(lo, hi))
-        y[(Ellipsis,) + o] = total / divisor
-    return y
-
-
-def has_empty_window(spatial, kernel, stride, padding, dilation, ceil_mode):
-    """Whether some window covers only padding (dilation can step over a small input)."""
-    for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation):
-        for o in range(output_size(n, k, s, p, d, ceil_mode)):
-            if not any(0 <= q < n for q in positions(o, k, s, p, d)):
-                return True
-    return False
 
 
 # -- cases --------------------------------------------------------------------------------------------------
@@ -142,21 +58,6 @@ def args(case, ints):
 
 def full_stride(case):
     return case[1] if case[2] is None else case[2]
-
-
-def inputs(shape, seed, ties):
-    """Random normals, or (ties) small integers, so that windows often hold equal maxima."""
-    rng = np.random.default_rng(seed)
-    return rng.integers(-2, 3, shape).astype(np.float64) if ties else rng.standard_normal(shape)
-
-
-def distinct(shape, seed):
-    """Distinct values 0.1 apart in random order: no ties, so the numerical derivative is defined."""
-    size = math.prod(shape)
-    return (np.random.default_rng(seed).permutation(size).reshape(shape) - size / 2) * 0.1
-
-
-divisors = st.one_of(st.none(), st.sampled_from([1, 3, -2, 7]))
 
 
 # -- values and indices, from the definitions -------------------------------------------------------------
@@ -378,12 +279,9 @@ def test_max_pool_matches_torch(device, dims, data, ties, dtype):
     np.testing.assert_array_equal(idx.numpy(), it.numpy())
     if has_empty_window(shape[2:], kernel, full_stride(case), padding, dilation, ceil_mode):
         return  # PyTorch's indices point past the input there; its gradient is not meaningful
-    gy = np.random.default_rng(seed + 1).standard_normal(y.shape).astype(dtype)
-    (gxt,) = torch.autograd.grad(yt, [xt], torch.tensor(gy))
-    (gx,) = mg.grad(y, [ours], mg.tensor(gy, device=device))
-    assert gx.dtype == dtype
     # sums of the same terms, perhaps added in another order
-    np.testing.assert_allclose(gx.numpy(), gxt.numpy(), rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-6)
+    assert_input_grad_matches_torch(torch, ours, xt, y, yt, dtype, device, seed + 1,
+                                    rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-6)
 
 
 @pytest.mark.parametrize("dims", DIMS)
@@ -402,11 +300,7 @@ def test_avg_pool_matches_torch(device, dims, data, count_include_pad, divisor, 
     assert y.dtype == dtype and y.shape == tuple(yt.shape)
     tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
     np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), **tol)
-    gy = np.random.default_rng(seed + 1).standard_normal(y.shape).astype(dtype)
-    (gxt,) = torch.autograd.grad(yt, [xt], torch.tensor(gy))
-    (gx,) = mg.grad(y, [ours], mg.tensor(gy, device=device))
-    assert gx.dtype == dtype
-    np.testing.assert_allclose(gx.numpy(), gxt.numpy(), **tol)
+    assert_input_grad_matches_torch(torch, ours, xt, y, yt, dtype, device, seed + 1, **tol)
 
 
 def test_special_values_match_torch(device):
@@ -546,7 +440,4 @@ def test_layer_reprs():
 
 @pytest.mark.parametrize("layer, kwargs", LAYERS)
 def test_layer_reprs_match_torch(layer, kwargs):
-    torch = pytest.importorskip("torch")
-    theirs = getattr(torch.nn, layer.__name__)(**kwargs)
-    assert repr(layer(**kwargs)) == repr(theirs)
-    assert repr(nn.Sequential(layer(**kwargs))) == repr(torch.nn.Sequential(theirs))
+    assert_repr_matches_torch(pytest.importorskip("torch"), layer, kwargs)

@@ -101,10 +101,6 @@ def random_case(draw, dims, small=False):
     return shape, kernel, stride, padding, out, rng.integers(0, span, shape)
 
 
-def full_stride(kernel, stride):
-    return kernel if stride is None else stride
-
-
 # -- values and gradients, from the definitions ------------------------------------------------------------
 
 @pytest.mark.parametrize("dims", DIMS)

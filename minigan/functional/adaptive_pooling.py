@@ -28,7 +28,7 @@ import numpy as np
 from minigan import backend
 from minigan.function import Function
 from minigan.functional.interpolation import adaptive_output_size
-from minigan.functional.shape import as_tensor, reshape
+from minigan.functional.shape import SPATIAL_AXES, as_tensor, batched_input, reshape
 from minigan.tensor import Tensor
 
 
@@ -142,31 +142,17 @@ class _GatherAtMaxima(Function):
         return _ScatterToMaxima(self.index, self.in_shape, self.disjoint).apply(gy)
 
 
-_LAYOUTS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
 def _adaptive_max_pool(op, x, output_size, return_indices, dims):
     x = as_tensor(x)
-    names = ", ".join(_LAYOUTS[dims])
-    if x.ndim not in (dims + 1, dims + 2):
-        raise ValueError(f"{op}: input must be {dims + 2}-D (N, C, {names}) or {dims + 1}-D (C, {names}), "
-                         f"got shape {tuple(x.shape)}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
+    shape = tuple(x.shape)
     # As in PyTorch, only the leading axis (the batch, or an unbatched input's channels) may be empty.
-    empty = [a for a in range(1, x.ndim) if x.shape[a] == 0]
-    if empty:
-        raise ValueError(f"{op}: input of shape {tuple(x.shape)} is empty along axis {empty[0]}; only the leading "
-                         f"(batch) axis may be empty")
+    x, batched = batched_input(op, x, ("C",) + SPATIAL_AXES[dims], batched_first=True, empty="leading")
     try:
         requested = adaptive_output_size(op, output_size, dims)
     except ValueError as exc:
-        raise ValueError(f"{exc} (input of shape {tuple(x.shape)})") from None
-    spatial = tuple(int(s) for s in x.shape[-dims:])
+        raise ValueError(f"{exc} (input of shape {shape})") from None
+    spatial = tuple(int(s) for s in shape[-dims:])
     sizes = tuple(n if v is None else int(v) for n, v in zip(spatial, requested))
-    batched = x.ndim == dims + 2
-    if not batched:
-        x = reshape(x, (1,) + tuple(x.shape))
     fn = AdaptiveMaxPool(sizes)
     y = fn.apply(x)
     if not batched:

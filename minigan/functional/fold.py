@@ -30,7 +30,7 @@ saves anything for backward: the geometry and the input's spatial size are all t
 from minigan import backend, kernels
 from minigan.function import Function
 from minigan.functional.conv import int_pair
-from minigan.functional.shape import as_tensor, reshape
+from minigan.functional.shape import as_tensor, batched_input, reshape
 from minigan.kernels.reference import conv_output_size
 
 
@@ -97,9 +97,16 @@ def _describe(geometry):
     return f"kernel_size {(kh, kw)}, dilation {(dh, dw)}, padding {(ph, pw)}, stride {(sh, sw)}"
 
 
-def _check_float(op, x):
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
+def _batched_input(op, x, axes):
+    """(x as a batch (N, *axes), whether it came so), checked as PyTorch checks it: unbatched (*axes) or
+    batched, floating point, empty along no axis but the batch axis (the message says so in its own words,
+    which the tests pin)."""
+    shape = tuple(x.shape)
+    x, batched = batched_input(op, x, axes, empty=None)
+    if 0 in shape[int(batched):]:
+        raise ValueError(f"{op}: input of shape {shape} is empty along a non-batch axis; only the batch "
+                         f"axis of a {len(axes) + 1}-D input may be empty")
+    return x, batched
 
 
 def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
@@ -114,21 +121,13 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     op = "unfold"
     x = as_tensor(x)
     shape = tuple(x.shape)
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {shape}")
-    _check_float(op, x)
-    batched = x.ndim == 4
-    if 0 in shape[1 if batched else 0:]:
-        raise ValueError(f"{op}: input of shape {shape} is empty along a non-batch axis; only the batch "
-                         "axis of a 4-D input may be empty")
+    x, batched = _batched_input(op, x, ("C", "H", "W"))
     geometry = _geometry(op, kernel_size, dilation, padding, stride, f"for input of shape {shape}")
     blocks = _blocks(geometry, shape[-2:])
     if min(blocks) < 1:
         raise ValueError(f"{op}: input of shape {shape} with {_describe(geometry)} has {blocks[0]}x{blocks[1]} "
                          "sliding blocks, but each axis needs at least one: the padded input is smaller than "
                          "the dilated kernel")
-    if not batched:
-        x = reshape(x, (1,) + shape)
     y = Unfold(geometry).apply(x)
     return y if batched else reshape(y, tuple(y.shape[1:]))
 
@@ -146,20 +145,14 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     op = "fold"
     x = as_tensor(x)
     shape = tuple(x.shape)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"{op}: input must be 2-D (C*kh*kw, L) or 3-D (N, C*kh*kw, L), got shape {shape}")
-    _check_float(op, x)
-    batched = x.ndim == 3
-    if 0 in shape[1 if batched else 0:]:
-        raise ValueError(f"{op}: input of shape {shape} is empty along a non-batch axis; only the batch "
-                         "axis of a 3-D input may be empty")
+    x, batched = _batched_input(op, x, ("C*kh*kw", "L"))
     shapes = f"for input of shape {shape}"
     spatial = int_pair(output_size, op, "output_size", 1, shapes)
     geometry = _geometry(op, kernel_size, dilation, padding, stride, shapes)
     kh, kw = geometry[:2]
     channels, length = shape[-2:]
     if channels % (kh * kw):
-        raise ValueError(f"{op}: input of shape {shape} has {channels} channels (dimension {x.ndim - 2}), "
+        raise ValueError(f"{op}: input of shape {shape} has {channels} channels (dimension {len(shape) - 2}), "
                          f"not divisible by the product of kernel_size {(kh, kw)}, {kh * kw}")
     blocks = _blocks(geometry, spatial)
     if min(blocks) < 1:
@@ -170,7 +163,5 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise ValueError(f"{op}: input of shape {shape} has L = {length} blocks (its last dimension), but "
                          f"output_size {spatial} with {_describe(geometry)} has {blocks[0]} * {blocks[1]} = "
                          f"{blocks[0] * blocks[1]} sliding blocks")
-    if not batched:
-        x = reshape(x, (1,) + shape)
     y = Fold(geometry, spatial).apply(x)
     return y if batched else reshape(y, tuple(y.shape[1:]))

@@ -35,7 +35,7 @@ from minigan import backend
 from minigan.functional.arguments import is_int, is_number
 from minigan.functional.linear import matmul
 from minigan.functional.sampling import upsample_nearest2d
-from minigan.functional.shape import as_tensor, reshape
+from minigan.functional.shape import as_tensor, checked_input, reshape
 from minigan.tensor import Tensor
 
 # The number of spatial axes each mode resizes (None: one to three, from the input's rank).
@@ -323,12 +323,7 @@ def adaptive_output_size(op, output_size, dims):
 def _adaptive_avg_pool(op, x, output_size, axes):
     """Area resizing of x's trailing spatial ``axes`` (their names) to ``output_size``, batched or not."""
     x = as_tensor(x)
-    names = ", ".join(axes)
-    if x.ndim not in (len(axes) + 1, len(axes) + 2):
-        raise ValueError(f"{op}: input must be {len(axes) + 2}-D (N, C, {names}) or {len(axes) + 1}-D (C, {names}), "
-                         f"got shape {tuple(x.shape)}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
+    checked_input(op, x, ("C",) + axes, batched_first=True, empty=None)
     spatial = x.shape[-len(axes):]
     sizes = tuple(int(n if v is None else v) for n, v in zip(spatial, adaptive_output_size(op, output_size, len(axes))))
     return _resize(x, [resize_matrix("area", n, m, dtype=x.dtype) for n, m in zip(spatial, sizes)])

@@ -29,11 +29,9 @@ from minigan.function import Function
 from minigan.functional import reduction
 from minigan.functional.arguments import is_int
 from minigan.functional.conv import Conv2d, int_pair
-from minigan.functional.shape import as_tensor, getitem, reshape
+from minigan.functional.shape import SPATIAL_AXES, as_tensor, batched_input, getitem, reshape
 from minigan.tensor import Tensor
 
-# The names of the spatial axes, by how many there are (for error messages).
-_LAYOUTS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 _TUPLES = {1: "a 1-tuple", 2: "a pair", 3: "a triple"}
 
 
@@ -374,19 +372,7 @@ class WindowSumAdjoint(Function):
 def _batched_input(op, x, dims):
     """(x as (N, C, *spatial), whether it came so): x may be batched (N, C, *spatial) or unbatched
     (C, *spatial), floating point, and empty along no axis but the batch axis, as PyTorch requires."""
-    shape = tuple(x.shape)
-    if x.ndim not in (dims + 1, dims + 2):
-        names = ", ".join(_LAYOUTS[dims])
-        raise ValueError(f"{op}: input must be {dims + 1}-D (C, {names}) or {dims + 2}-D (N, C, {names}), "
-                         f"got shape {shape}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {shape})")
-    batched = x.ndim == dims + 2
-    if 0 in shape[int(batched):]:  # PyTorch's rule for all six ops: a channel or spatial axis of 0 is refused
-        axis = shape.index(0, int(batched))
-        rule = "only the batch axis may be empty" if batched else "an unbatched input may not be empty"
-        raise ValueError(f"{op}: input of shape {shape} is empty along axis {axis}; {rule}")
-    return (x if batched else reshape(x, (1,) + shape)), batched
+    return batched_input(op, x, ("C",) + SPATIAL_AXES[dims])
 
 
 def _pool_windows(op, shape, dims, kernel_size, stride, padding, dilation, ceil_mode):

@@ -51,14 +51,53 @@ def reshape(x, shape):
     return Reshape(shape).apply(x)
 
 
+# The names of the spatial axes, by how many there are (for error messages).
+SPATIAL_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def _layouts(axes, batched_first=False):
+    """The two layouts an op takes, e.g. "3-D (C, H, W) or 4-D (N, C, H, W)" for ``axes`` ("C", "H", "W"),
+    the unbatched one first unless ``batched_first``."""
+    names = ", ".join(axes)
+    unbatched, batched = f"{len(axes)}-D ({names})", f"{len(axes) + 1}-D (N, {names})"
+    return f"{batched} or {unbatched}" if batched_first else f"{unbatched} or {batched}"
+
+
+def checked_input(op, x, axes, batched_first=False, empty="batch"):
+    """Whether the input ``x`` of ``op`` is batched, after PyTorch's checks, each error naming ``op`` and
+    x's shape: x is unbatched, with the axes ``axes`` (e.g. ("C", "H", "W")), or batched, (N, *axes)
+    (``batched_first``: the message lists that layout first); floating point; and empty only where
+    ``empty`` allows: "batch", along a batched input's batch axis alone; "leading", along the leading axis
+    whatever the rank; None, anywhere (no check)."""
+    shape = tuple(x.shape)
+    if x.ndim not in (len(axes), len(axes) + 1):
+        raise ValueError(f"{op}: input must be {_layouts(axes, batched_first)}, got shape {shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype} (shape {shape})")
+    batched = x.ndim == len(axes) + 1
+    if empty == "batch" and 0 in shape[int(batched):]:
+        axis = shape.index(0, int(batched))
+        rule = "only the batch axis may be empty" if batched else "an unbatched input may not be empty"
+        raise ValueError(f"{op}: input of shape {shape} is empty along axis {axis}; {rule}")
+    if empty == "leading" and 0 in shape[1:]:
+        raise ValueError(f"{op}: input of shape {shape} is empty along axis {shape.index(0, 1)}; only the leading "
+                         f"(batch) axis may be empty")
+    return batched
+
+
+def batched_input(op, x, axes, batched_first=False, empty="batch"):
+    """(x as a batch (N, *axes), whether it came so), x checked by ``checked_input``: an unbatched input
+    becomes a batch of one, which the caller takes off the output again."""
+    batched = checked_input(op, x, axes, batched_first, empty)
+    return (x if batched else reshape(x, (1,) + tuple(x.shape))), batched
+
+
 def unbatched(op, x, batched, spatial=("H", "W")):
     """``batched`` applied to an unbatched (C, *spatial) input as a batch of one, the batch axis then
     taken off again: PyTorch's ops take (N, C, *spatial) and (C, *spatial) alike. Any other shape is
     an error naming ``op``; callers call this only for an input that is not batched."""
     if x.ndim != len(spatial) + 1:
-        dims = ", ".join(spatial)
-        raise ValueError(f"{op}: input must be {len(spatial) + 1}-D (C, {dims}) or {len(spatial) + 2}-D "
-                         f"(N, C, {dims}), got shape {tuple(x.shape)}")
+        raise ValueError(f"{op}: input must be {_layouts(('C',) + tuple(spatial))}, got shape {tuple(x.shape)}")
     y = batched(reshape(x, (1,) + tuple(x.shape)))
     return reshape(y, tuple(y.shape[1:]))
 

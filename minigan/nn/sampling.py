@@ -194,10 +194,10 @@ class UpsamplingBilinear2d(Upsample):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
-class _AdaptiveAvgPool(Module):
-    """The shared implementation; subclasses give ``dims``, the number of axes pooled, and ``pool``, the
-    functional op. ``output_size`` is checked when the layer is built and kept as given (as PyTorch keeps
-    it, so ``repr`` is PyTorch's)."""
+class _AdaptivePool(Module):
+    """What the adaptive poolings share; subclasses give ``dims``, the number of axes pooled, and ``pool``,
+    the functional op. ``output_size`` is checked when the layer is built and kept as given (as PyTorch
+    keeps it, so ``repr`` is PyTorch's)."""
 
     dims, pool = None, None
 
@@ -206,11 +206,13 @@ class _AdaptiveAvgPool(Module):
         adaptive_output_size(type(self).__name__, output_size, self.dims)
         self.output_size = output_size
 
-    def forward(self, x):
-        return self.pool(x, self.output_size)
-
     def extra_repr(self):
         return f"output_size={self.output_size!r}"
+
+
+class _AdaptiveAvgPool(_AdaptivePool):
+    def forward(self, x):
+        return self.pool(x, self.output_size)
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPool):
@@ -237,23 +239,15 @@ class AdaptiveAvgPool3d(_AdaptiveAvgPool):
     dims, pool = 3, staticmethod(adaptive_avg_pool3d)
 
 
-class _AdaptiveMaxPool(Module):
-    """The shared implementation; subclasses give ``dims``, the number of axes pooled, and ``pool``, the
-    functional op. ``output_size`` is checked when the layer is built and kept as given (as PyTorch keeps
-    it, so ``repr`` is PyTorch's, which does not show ``return_indices``)."""
-
-    dims, pool = None, None
+class _AdaptiveMaxPool(_AdaptivePool):
+    """``return_indices`` too, which PyTorch's ``repr`` does not show."""
 
     def __init__(self, output_size, return_indices=False):
-        super().__init__()
-        adaptive_output_size(type(self).__name__, output_size, self.dims)
-        self.output_size, self.return_indices = output_size, return_indices
+        super().__init__(output_size)
+        self.return_indices = return_indices
 
     def forward(self, x):
         return self.pool(x, self.output_size, self.return_indices)
-
-    def extra_repr(self):
-        return f"output_size={self.output_size!r}"
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPool):
