@@ -32,11 +32,24 @@ _SPATIAL = {1: "L", 2: "H, W"}  # the input's spatial axes, by their number, for
 
 
 class _Conv(Module):
-    """What the convolution layers share: argument handling, parameters, init and repr. ``dims`` is
-    the number of spatial axes: the sizes are ``dims``-tuples (ints or ``dims``-tuples as given)."""
+    """What the convolution layers share: argument handling, parameters, init, repr and the forward
+    pass. ``dims`` is the number of spatial axes: the sizes are ``dims``-tuples (ints or ``dims``-tuples
+    as given); ``op`` is the functional convolution of that many axes."""
 
     transposed = False
     dims = 2
+    op = None
+
+    def forward(self, x):
+        self._check_channels(x)
+        if self.transposed:
+            return self.op(x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups,
+                           self.dilation)
+        if self.padding_mode == "zeros":
+            return self.op(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        # Another fill for the border: pad first, then convolve with no padding of the op's own.
+        x = pad(x, self._pad_amounts(), self.padding_mode)
+        return self.op(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                  padding_mode, output_padding, device, dtype):
@@ -118,17 +131,12 @@ class Conv2d(_Conv):
     "same" (stride 1), and an unbatched (C, H, W) input gives an unbatched output. ``padding_mode`` is
     "zeros", "reflect", "replicate" or "circular": what fills the ``padding`` border (see ``F.pad``)."""
 
+    op = staticmethod(conv2d)
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, 0, device, dtype)
-
-    def forward(self, x):
-        self._check_channels(x)
-        if self.padding_mode == "zeros":
-            return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-        x = pad(x, self._pad_amounts(), self.padding_mode)
-        return conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_Conv):
@@ -136,16 +144,12 @@ class ConvTranspose2d(_Conv):
     unbatched (C, H, W) input gives an unbatched output."""
 
     transposed = True
+    op = staticmethod(conv_transpose2d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, output_padding, device, dtype)
-
-    def forward(self, x):
-        self._check_channels(x)
-        return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                self.groups, self.dilation)
 
 
 class Conv1d(_Conv):
@@ -156,18 +160,12 @@ class Conv1d(_Conv):
     ``padding`` border (see ``F.pad``)."""
 
     dims = 1
+    op = staticmethod(conv1d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, 0, device, dtype)
-
-    def forward(self, x):
-        self._check_channels(x)
-        if self.padding_mode == "zeros":
-            return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-        x = pad(x, self._pad_amounts(), self.padding_mode)
-        return conv1d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
 class ConvTranspose1d(_Conv):
@@ -178,16 +176,12 @@ class ConvTranspose1d(_Conv):
 
     transposed = True
     dims = 1
+    op = staticmethod(conv_transpose1d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, output_padding, device, dtype)
-
-    def forward(self, x):
-        self._check_channels(x)
-        return conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                self.groups, self.dilation)
 
 
 def _check_block_args(layer, kernel_size, dilation, padding, stride):
