@@ -8,6 +8,7 @@ from hypothesis import given, strategies as st
 import minigan as mg
 import minigan.functional as F
 from minigan import kernels
+from conv_cases import case_arrays
 from gradcheck import check_double_grad, check_grad
 from layouts import channels_last, is_channels_last
 
@@ -84,13 +85,6 @@ def conv_case(draw, transposed=False, tiny=False, strings=True):
                 seed=draw(st.integers(0, 2 ** 16)))
 
 
-def _arrays(case):
-    rng = np.random.default_rng(case["seed"])
-    x, w = (rng.standard_normal(shape) for shape in case["shapes"])
-    out_channels = w.shape[1] * case["groups"] if case["output_padding"] is not None else w.shape[0]
-    return [x, w] + ([rng.standard_normal(out_channels)] if case["bias"] else [])
-
-
 def _op(case):
     """The minigan call for ``case``, as a function of (x, w[, b]); an unbatched case passes x's one
     sample as (C, H, W) and puts the batch axis back on the output."""
@@ -140,7 +134,7 @@ def _reference(case, x, w, b=None):
 @given(data=st.data())
 def test_forward_matches_loops(device, transposed, data):
     case = data.draw(conv_case(transposed))
-    arrays = _arrays(case)
+    arrays = case_arrays(case)
     y = _op(case)(*[mg.tensor(a, device=device) for a in arrays])
     expected = _reference(case, *arrays)
     assert y.shape == expected.shape
@@ -151,7 +145,7 @@ def test_forward_matches_loops(device, transposed, data):
 @given(data=st.data())
 def test_first_order_gradients(device, transposed, data):
     case = data.draw(conv_case(transposed, tiny=True))
-    check_grad(_op(case), _arrays(case), device)
+    check_grad(_op(case), case_arrays(case), device)
 
 
 @pytest.mark.parametrize("transposed", [False, True], ids=["conv2d", "conv_transpose2d"])
@@ -159,13 +153,13 @@ def test_first_order_gradients(device, transposed, data):
 def test_second_order_gradients(device, transposed, data):
     """Differentiating the gradient exercises ConvTranspose2d, Conv2d and Conv2dGradWeight backward."""
     case = data.draw(conv_case(transposed, tiny=True))
-    check_double_grad(_op(case), _arrays(case), device)
+    check_double_grad(_op(case), case_arrays(case), device)
 
 
 @given(case=conv_case(strings=False))
 def test_conv_transpose2d_is_the_adjoint_of_conv2d(device, case):
     """<conv2d(x, W), y> == <x, conv_transpose2d(y, W)> with the output_padding that restores x's size."""
-    x, w = _arrays(case)[:2]
+    x, w = case_arrays(case)[:2]
     s, p, d, g = case["stride"], case["padding"], case["dilation"], case["groups"]
     y = F.conv2d(mg.tensor(x, device=device), mg.tensor(w, device=device), stride=s, padding=p, dilation=d,
                  groups=g)
@@ -182,7 +176,7 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(device, case):
 def test_matches_torch(device, transposed, data):
     torch = pytest.importorskip("torch")
     case = data.draw(conv_case(transposed))
-    arrays = _arrays(case)
+    arrays = case_arrays(case)
     ours = [mg.tensor(a, device=device, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     s, p, d, op, g = case["stride"], case["padding"], case["dilation"], case["output_padding"], case["groups"]

@@ -13,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 import minigan as mg
 import minigan.functional as F
 from minigan import nn
+from conv_cases import case_arrays
 from gradcheck import check_double_grad, check_grad
 
 # PyTorch's note that "same" with an even kernel pads a copy of the input; a note, not a failure.
@@ -82,13 +83,6 @@ def conv1d_case(draw, transposed=False, tiny=False):
                 seed=draw(st.integers(0, 2 ** 16)))
 
 
-def _arrays(case):
-    rng = np.random.default_rng(case["seed"])
-    x, w = (rng.standard_normal(shape) for shape in case["shapes"])
-    out_channels = w.shape[1] * case["groups"] if case["output_padding"] is not None else w.shape[0]
-    return [x, w] + ([rng.standard_normal(out_channels)] if case["bias"] else [])
-
-
 def _kwargs(case):
     """The keyword arguments of the case's call, ints in the case's form (shared with torch's call)."""
     form = case["form"]
@@ -151,7 +145,7 @@ OPS = pytest.mark.parametrize("transposed", [False, True], ids=["conv1d", "conv_
 @given(data=st.data())
 def test_forward_matches_loops(device, transposed, data):
     case = data.draw(conv1d_case(transposed))
-    arrays = _arrays(case)
+    arrays = case_arrays(case)
     y = _op(case)(*[mg.tensor(a, device=device) for a in arrays])
     expected = _reference(case, *arrays)
     assert y.shape == expected.shape
@@ -165,7 +159,7 @@ def test_matches_torch_to_second_order(device, transposed, data):
     """Values, gradients and gradients of gradients (d/d inputs of <grads, v>) equal torch's."""
     torch = pytest.importorskip("torch")
     case = data.draw(conv1d_case(transposed))
-    arrays = _arrays(case)
+    arrays = case_arrays(case)
     ours = [mg.tensor(a, device=device, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     y = _op(case)(*ours)
@@ -196,7 +190,7 @@ def test_matches_torch_to_second_order(device, transposed, data):
 @given(data=st.data())
 def test_first_order_gradients(device, transposed, data):
     case = data.draw(conv1d_case(transposed, tiny=True))
-    check_grad(_op(case), _arrays(case), device)
+    check_grad(_op(case), case_arrays(case), device)
 
 
 @OPS
@@ -205,7 +199,7 @@ def test_first_order_gradients(device, transposed, data):
 def test_second_order_gradients(device, transposed, data):
     """Differentiating the gradient runs the 2-D ops' backward of backward through the reshapes."""
     case = data.draw(conv1d_case(transposed, tiny=True))
-    check_double_grad(_op(case), _arrays(case), device)
+    check_double_grad(_op(case), case_arrays(case), device)
 
 
 @OPS
@@ -216,7 +210,7 @@ def test_is_the_2d_op_on_a_plane_of_height_one(device, transposed, data):
     2-D ones, not a second implementation."""
     case = data.draw(conv1d_case(transposed))
     case["unbatched"] = case["channels_last"] = False
-    arrays = _arrays(case)
+    arrays = case_arrays(case)
     s, p, d, g, op = case["stride"], case["padding"], case["dilation"], case["groups"], case["output_padding"]
     ours = [mg.tensor(a, device=device, requires_grad=True) for a in arrays]
     planes = [mg.tensor(a[:, :, None] if a.ndim == 3 else a, device=device, requires_grad=True) for a in arrays]
