@@ -7,6 +7,7 @@ from hypothesis import given, strategies as st
 
 import minigan as mg
 import minigan.functional as F
+from minigan import nn
 from gradcheck import check_double_grad, check_grad
 
 seeds = st.integers(0, 2 ** 16)
@@ -64,10 +65,21 @@ def test_dropout_gradients(device, shape, p, seed):
     check_double_grad(fn, [x], device)
 
 
-@pytest.mark.parametrize("p", [1, 1.0, -0.1, 2, True, "0.5", None])
+@pytest.mark.parametrize("p", [-0.1, 2, True, "0.5", None])
 def test_dropout_rejects_bad_p(p):
-    with pytest.raises(ValueError, match=r"dropout: p must be a number in \[0, 1\), got"):
+    with pytest.raises(ValueError, match=r"dropout: p must be a number in \[0, 1\], got"):
         F.dropout(mg.ones((2, 2)), p)
+
+
+@pytest.mark.parametrize("p", [1, 1.0])
+def test_dropout_of_everything_gives_zeros_and_a_zero_gradient(device, p):
+    """p = 1 drops every element, as in PyTorch (nothing is left to rescale)."""
+    x = mg.ones((3, 4), device=device, requires_grad=True)
+    y = F.dropout(x, p)
+    assert y.dtype == np.float32 and not np.any(y.numpy())
+    (gx,) = mg.grad(y.sum(), [x])
+    assert not np.any(gx.numpy())
+    assert not np.any(nn.Dropout(p)(x).numpy())
 
 
 # -- avg_pool2d ---------------------------------------------------------------------------------

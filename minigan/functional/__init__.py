@@ -1,6 +1,7 @@
 """The differentiable ops, one module per family: ``import minigan.functional as F``."""
 from minigan.functional.activation import (
-    elu, gelu, hardtanh, leaky_relu, log_softmax, mish, prelu, relu, selu, sigmoid, silu, softmax, softplus, tanh,
+    elu, gelu, hardtanh, leaky_relu, log_softmax, mish, prelu, relu, selu, sigmoid, silu,
+    softmax, softplus, tanh, 
 )
 from minigan.functional.adaptive_pooling import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d
 from minigan.functional.arithmetic import (
@@ -8,20 +9,30 @@ from minigan.functional.arithmetic import (
 )
 from minigan.functional.conv import conv2d, conv_transpose2d
 from minigan.functional.conv1d import conv1d, conv_transpose1d
-from minigan.functional.distance import cosine_similarity, normalize, pairwise_distance
+from minigan.functional.distance import cosine_similarity, normalize, pairwise_distance, pdist
+from minigan.functional.dropout import (
+    alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout,
+)
 from minigan.functional.fold import fold, unfold
 from minigan.functional.interpolation import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, interpolate,
 )
-from minigan.functional.linear import embedding, linear, matmul, one_hot
+from minigan.functional.linear import bilinear, embedding, linear, matmul, one_hot
 from minigan.functional.loss import (
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss,
-    smooth_l1_loss,
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, 
+    huber_loss, l1_loss, mse_loss, 
+    nll_loss, smooth_l1_loss, 
 )
-from minigan.functional.normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm
+from minigan.functional.normalization import (
+    batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm,
+)
 from minigan.functional.padding import pad
-from minigan.functional.pooling import avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d
+from minigan.functional.pooling import (
+    avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool2d, max_pool3d,
+)
 from minigan.functional.reduction import logsumexp, max, mean, min, std, sum, var
-from minigan.functional.sampling import dropout, pixel_shuffle, pixel_unshuffle, upsample_nearest2d
+from minigan.functional.sampling import (
+    channel_shuffle, gumbel_softmax, pixel_shuffle, pixel_unshuffle, upsample_nearest2d,
+)
 from minigan.functional.shape import broadcast_to, concat, flatten, getitem, reshape, stack, sum_to, transpose
 from minigan.functional.unpooling import max_unpool1d, max_unpool2d, max_unpool3d

@@ -1,5 +1,5 @@
-"""Norms, distances and similarities along an axis: normalize, cosine_similarity, pairwise_distance, with
-PyTorch's formulas, defaults and broadcasting.
+"""Norms, distances and similarities along an axis: normalize, cosine_similarity, pairwise_distance, and the
+distances between all pairs of rows, pdist, with PyTorch's formulas, defaults and broadcasting.
 
 All three rest on one p-norm along axes, ``vector_norm`` (the math of ``torch.linalg.vector_norm``):
 
@@ -21,7 +21,7 @@ from minigan.function import Function
 from minigan.functional import reduction
 from minigan.functional.arguments import is_int, is_number
 from minigan.functional.arithmetic import abs, clip, floating, pow, sqrt, sub, where
-from minigan.functional.shape import as_tensor, broadcast_to, checked_axis, reshape
+from minigan.functional.shape import as_tensor, broadcast_to, checked_axis, getitem, reshape
 from minigan.tensor import Tensor
 
 
@@ -177,3 +177,52 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     x1, x2, _ = _operands(op, x1, x2)
     difference = floating(sub(x1, x2)) + eps
     return vector_norm(difference, p, -1, bool(keepdim), op)
+
+
+class MaxToEveryTie(Function):
+    """y = the maximum of a (P, M) along its last axis, with the gradient PyTorch's pdist gives its
+    inf-norm: all of gy to every element equal to the maximum (``reduction.max`` shares it among ties).
+    Saves the (P, M) mask of the maxima, all its backward needs; the backward is linear in gy, so it is
+    differentiable again. Rows of no elements have maximum 0 (the inf-norm of nothing, as in PyTorch)."""
+
+    def forward(self, a):
+        xp = backend.get_array_module(a)
+        if a.shape[-1] == 0:
+            self.hit = xp.zeros(a.shape, dtype=bool)
+            return xp.zeros(a.shape[:-1], dtype=a.dtype)
+        y = a.max(axis=-1)
+        self.hit = a == y[..., None]
+        return y
+
+    def backward(self, gy):
+        return where(self.hit, broadcast_to(reshape(gy, gy.shape + (1,)), self.hit.shape), 0.0)
+
+
+def pdist(input, p=2.0):
+    """The p-norm distance between every pair of rows of input (N, M), as ``torch.nn.functional.pdist``:
+
+        y = (||x_0 - x_1||_p, ||x_0 - x_2||_p, ..., ||x_0 - x_{N-1}||_p, ||x_1 - x_2||_p, ..., ||x_{N-2} - x_{N-1}||_p)
+
+    the N (N - 1) / 2 pairs i < j in row-major order (the upper triangle of the distance matrix, row by
+    row), so y has shape (N (N - 1) / 2,); N < 2 gives an empty y. p >= 0: 0 (the count of differing
+    elements), 1, 2, inf, or any other value (see ``vector_norm``).
+
+    Gradients as PyTorch's: zero for a pair at distance zero (and, p < 1, for each equal element), and,
+    for p = inf, the whole gradient to every element where |x_i - x_j| reaches the maximum. Unlike
+    PyTorch's, which has no second derivative, it is differentiable again (the differences and their norm
+    are ordinary ops). The differences are formed in full, (N (N - 1) / 2, M) values.
+    """
+    op = "pdist"
+    x = _float_input(op, input)
+    if x.ndim != 2:
+        raise ValueError(f"{op}: input must be 2-D (N, M), one row per point, got shape {tuple(x.shape)}")
+    if not is_number(p):
+        raise TypeError(f"{op}: p must be a number, got {p!r}")
+    if not p >= 0:
+        raise ValueError(f"{op}: p must be non-negative, got {p!r} (input of shape {tuple(x.shape)})")
+    xp = backend.get_array_module(x.data)
+    first, second = (xp.asarray(i) for i in np.triu_indices(x.shape[0], 1))
+    differences = getitem(x, first) - getitem(x, second)
+    if p == math.inf:
+        return MaxToEveryTie().apply(abs(differences))
+    return vector_norm(differences, p, 1, False, op)

@@ -1,5 +1,7 @@
-"""Matrix products: matmul, linear (x W^T + b, PyTorch's layout), embedding lookup, and one_hot (the
-matrix an embedding lookup multiplies by: embedding(i, W) = one_hot(i, n) @ W)."""
+"""Matrix products: matmul, linear (x W^T + b, PyTorch's layout), bilinear (x1^T A x2 + b), embedding lookup,
+and one_hot (the matrix an embedding lookup multiplies by: embedding(i, W) = one_hot(i, n) @ W)."""
+import math
+
 import numpy as np
 
 from minigan import backend
@@ -94,6 +96,51 @@ def linear(x, weight, bias=None):
     args = (x, weight) if bias is None else (x, weight, bias)
     y = Linear().apply(*args)
     return y if len(lead) == 1 else reshape(y, lead + (weight.shape[0],))
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """A bilinear form per output feature, as ``torch.nn.functional.bilinear``:
+
+        y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o]   (y = x1^T A_o x2 + b)
+
+    input1 (*, in1) and input2 (*, in2) with the same leading axes (any number, none included; they do
+    not broadcast, as in PyTorch), weight (out, in1, in2), bias (out,) or None -> y (*, out). All of one
+    floating dtype.
+
+    Computed as one matrix product and a contraction, x1 (N, in1) @ A (in1, out in2) -> (N, out, in2),
+    then multiplied by x2 and summed over in2: ordinary differentiable ops, so every gradient (of the
+    inputs, the weight and the bias, to any order) comes from theirs.
+    """
+    op = "bilinear"
+    for name, t in (("input1", input1), ("input2", input2)):
+        if t.ndim < 1:
+            raise ValueError(f"{op}: {name} must have at least one axis (*, features), got shape {tuple(t.shape)}")
+    if weight.ndim != 3:
+        raise ValueError(f"{op}: weight must have 3 axes (out_features, in1_features, in2_features), got shape "
+                         f"{tuple(weight.shape)}")
+    out, in1, in2 = weight.shape
+    if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
+        raise ValueError(f"{op}: input1 of shape {tuple(input1.shape)} and input2 of shape {tuple(input2.shape)} "
+                         "must have the same leading axes (all but the last)")
+    if (input1.shape[-1], input2.shape[-1]) != (in1, in2):
+        raise ValueError(f"{op}: inputs of shapes {tuple(input1.shape)} and {tuple(input2.shape)} do not fit weight "
+                         f"of shape {tuple(weight.shape)} (expects (*, {in1}) and (*, {in2}))")
+    if bias is not None and tuple(bias.shape) != (out,):
+        raise ValueError(f"{op}: bias of shape {tuple(bias.shape)} does not fit weight of shape "
+                         f"{tuple(weight.shape)} (expects ({out},))")
+    dtypes = [t.dtype for t in (input1, input2, weight, bias) if t is not None]
+    if weight.dtype.kind != "f" or any(d != weight.dtype for d in dtypes):
+        raise TypeError(f"{op}: input1, input2, weight and bias must have one floating dtype, got "
+                        f"{', '.join(str(d) for d in dtypes)}")
+    lead = tuple(input1.shape[:-1])
+    n = math.prod(lead)
+    # Weight as (in1, out in2): row i holds A_o[i, :] for every o, so one matmul gives x1^T A_o for all o.
+    a = reshape(transpose(weight, (1, 0, 2)), (in1, out * in2))
+    left = reshape(matmul(reshape(input1, (n, in1)), a), (n, out, in2))
+    y = sum(left * reshape(input2, (n, 1, in2)), axis=2)
+    if bias is not None:
+        y = y + bias
+    return reshape(y, lead + (out,))
 
 
 def embedding(indices, weight):

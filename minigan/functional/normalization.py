@@ -16,8 +16,9 @@ derivative (``BatchNormGrad.backward``) rebuilds that gradient from differentiab
 statistics recomputed from x, and differentiates the rebuilt graph. This is what a gradient penalty
 (WGAN-GP, R1) through a critic with batch norm needs; only the penalty's backward pays for it.
 
-Per-sample normalisation: ``layer_norm`` (Ba et al. 2016), ``group_norm`` (Wu & He 2018) and
-``instance_norm`` (Ulyanov et al. 2016) take their statistics from each sample alone, so a critic built
+Per-sample normalisation: ``layer_norm`` (Ba et al. 2016), ``rms_norm`` (Zhang & Sennrich 2019: layer
+norm's rescaling without its re-centring), ``group_norm`` (Wu & He 2018) and ``instance_norm``
+(Ulyanov et al. 2016) take their statistics from each sample alone, so a critic built
 with them judges every sample on its own, as the per-sample gradient penalties of WGAN-GP and R1 assume
 (Gulrajani et al. 2017, section 4, recommend layer norm there). They are compositions of ordinary
 differentiable ops, not fused Functions: their gradients of gradients come for free. ``instance_norm``
@@ -277,6 +278,17 @@ def _standardise(x, axes, eps):
     return centred * invstd
 
 
+def _trailing_axes(op, input, shape):
+    """The axes of a floating-point ``input`` that ``shape`` (a normalized_shape tuple) names: its trailing
+    ones, which must have that shape."""
+    _check_floating(op, input)
+    k = len(shape)
+    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise ValueError(f"{op}: normalized_shape {shape} does not match the trailing dimensions of input "
+                         f"of shape {tuple(input.shape)} (expects input of shape (*, {', '.join(map(str, shape))}))")
+    return tuple(range(input.ndim - k, input.ndim))
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation over the trailing dimensions ``normalized_shape``, as
     ``torch.nn.functional.layer_norm``.
@@ -290,19 +302,49 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     tensor of the input's shape and dtype.
     """
     shape = as_normalized_shape("layer_norm", normalized_shape)
-    _check_floating("layer_norm", input)
-    k = len(shape)
-    if input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
-        raise ValueError(f"layer_norm: normalized_shape {shape} does not match the trailing dimensions of input "
-                         f"of shape {tuple(input.shape)} (expects input of shape (*, {', '.join(map(str, shape))}))")
+    axes = _trailing_axes("layer_norm", input, shape)
     _check_affine("layer_norm", "weight", weight, shape, input)
     _check_affine("layer_norm", "bias", bias, shape, input)
-    y = _standardise(input, tuple(range(input.ndim - k, input.ndim)), eps)
+    y = _standardise(input, axes, eps)
     if weight is not None:
         y = y * weight
     if bias is not None:
         y = y + bias
     return y
+
+
+def rms_eps(op, eps, dtype):
+    """RMS norm's ``eps``: a number, or None for the machine epsilon of the type PyTorch computes in (its
+    "opmath" type: float32 for float16 and float32 inputs, float64 for float64 ones)."""
+    if eps is None:
+        return float(np.finfo(np.promote_types(dtype, np.float32)).eps)
+    if not is_number(eps):
+        raise TypeError(f"{op}: eps must be a number or None, got {eps!r}")
+    return float(eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """Root mean square layer normalisation (Zhang & Sennrich 2019, "Root Mean Square Layer
+    Normalization"), as ``torch.nn.functional.rms_norm``.
+
+    input: (*, S_1, ..., S_k) with (S_1, ..., S_k) = normalized_shape (an int means (int,)). For each
+    index of the leading dimensions, with the mean over the k trailing ones:
+
+        y = x / sqrt(E[x^2] + eps) * weight
+
+    Unlike layer norm nothing is subtracted: the values are rescaled, not re-centred. weight: an optional
+    tensor of shape normalized_shape (elementwise); there is no bias. eps None (the default) is the
+    machine epsilon of the computation type, ``np.finfo(float32).eps`` for float32 (and float16) input
+    and ``np.finfo(float64).eps`` for float64, as in PyTorch. Returns a tensor of the input's shape and
+    dtype. A composition of differentiable ops: gradients of every order come from theirs.
+    """
+    op = "rms_norm"
+    shape = as_normalized_shape(op, normalized_shape)
+    axes = _trailing_axes(op, input, shape)
+    _check_affine(op, "weight", weight, shape, input)
+    eps = rms_eps(op, eps, input.dtype)
+    y = input * (1 / sqrt(mean(input * input, axes, keepdims=True) + eps))
+    return y if weight is None else y * weight
 
 
 def _group_norm(op, x, num_groups, weight, bias, eps):

@@ -17,7 +17,10 @@ plane of height one, indices included).
 Where the windows lie is one object, ``_Windows``: for each kernel offset, the strided slice of a padded
 buffer that the offset sees in every window at once, so no op loops over windows, images or channels.
 
-Every op takes a batched (N, C, *spatial) or an unbatched (C, *spatial) input, and, as PyTorch's six do,
+The power-average poolings lp_pool1d/2d/3d are compositions of these: a power, an average pooling and a
+root (max_pool of |x| for p = inf), so their gradients of every order come from those ops.
+
+Every op takes a batched (N, C, *spatial) or an unbatched (C, *spatial) input, and, as PyTorch's do,
 refuses one that is empty along any axis but the batch axis (N = 0 gives an empty output).
 """
 import math
@@ -26,8 +29,8 @@ import numpy as np
 
 from minigan import backend
 from minigan.function import Function
-from minigan.functional import reduction
-from minigan.functional.arguments import is_int
+from minigan.functional import arithmetic, reduction
+from minigan.functional.arguments import is_int, is_number
 from minigan.functional.conv import Conv2d, int_pair
 from minigan.functional.shape import SPATIAL_AXES, as_tensor, batched_input, getitem, reshape
 from minigan.tensor import Tensor
@@ -550,3 +553,72 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     differentiable again (MaxPoolGrad, MaxPoolGather), so gradient penalties can go through it.
     """
     return _max_pool("max_pool2d", 2, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def lp_norm_type(op, norm_type):
+    """The power p of an LP pooling as a float: a number other than 0 (whose root 1/p does not exist) and NaN."""
+    if not is_number(norm_type):
+        raise TypeError(f"{op}: norm_type must be a number, got {norm_type!r}")
+    p = float(norm_type)
+    if p == 0 or math.isnan(p):
+        raise ValueError(f"{op}: norm_type must be a non-zero number (the root taken is its inverse), got "
+                         f"{norm_type!r}")
+    return p
+
+
+def _lp_pool(op, dims, x, norm_type, kernel_size, stride, ceil_mode):
+    """lp_pool1d/2d/3d (see lp_pool2d)."""
+    p = lp_norm_type(op, norm_type)
+    x = as_tensor(x)
+    shape = tuple(x.shape)
+    x, batched = _batched_input(op, x, dims)
+    win = _pool_windows(op, shape, dims, kernel_size, stride, 0, None, ceil_mode)  # the errors name op
+    max_pool, avg_pool = {1: (max_pool1d, avg_pool1d), 2: (max_pool2d, avg_pool2d), 3: (max_pool3d, avg_pool3d)}[dims]
+    if p == math.inf:
+        y = max_pool(arithmetic.abs(x), win.kernel, win.stride, 0, 1, ceil_mode)
+    elif p == -math.inf:
+        y = -max_pool(-arithmetic.abs(x), win.kernel, win.stride, 0, 1, ceil_mode)
+    else:
+        # PyTorch's recipe: the window's mean of x^p times the kernel's size, which is the sum of x^p but for
+        # a ceil_mode window that overhangs the input, whose sum is scaled up by kernel size / elements.
+        means = avg_pool(arithmetic.pow(x, p), win.kernel, win.stride, 0, bool(ceil_mode))
+        sums = means * float(math.prod(win.kernel))
+        # Then the 1/p-th root, with PyTorch's gradient where a sum is 0: zero (its sign(s) * relu(|s|) has
+        # zero gradient there), not 0 * inf; the value there is 0^(1/p), 0 or (p < 0) inf.
+        nonzero = sums.data != 0
+        root = arithmetic.pow(arithmetic.where(nonzero, sums, 1.0), 1.0 / p)
+        y = arithmetic.where(nonzero, root, 0.0 if p > 0 else math.inf)
+    return y if batched else reshape(y, tuple(y.shape[1:]))
+
+
+def lp_pool1d(x, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over windows of k elements along the last axis, as
+    ``torch.nn.functional.lp_pool1d``: x (N, C, L) -> (N, C, Lo), or unbatched (C, L) -> (C, Lo), the
+    windows those of ``avg_pool1d`` without padding. See lp_pool2d for the formula."""
+    return _lp_pool("lp_pool1d", 1, x, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(x, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over kh x kw windows, as ``torch.nn.functional.lp_pool2d``.
+
+    x (N, C, H, W) -> (N, C, Ho, Wo), or unbatched (C, H, W) -> (C, Ho, Wo), the windows those of
+    ``avg_pool2d`` without padding (stride defaulting to kernel_size; ceil_mode lets a last window overhang
+    the input). With p = norm_type and K = kh kw, for a window w holding |w| input elements,
+
+        y = (K / |w| * sum_{x in w} x^p)^(1/p)
+
+    which is the p-norm of the window, (sum x^p)^(1/p), except that a ceil_mode window overhanging the
+    input has its sum scaled by K / |w| (PyTorch computes K times the window's average). The sum is taken
+    as it comes, signs included, so where it is negative (odd p, or p = 1, with negative inputs) a
+    fractional root gives NaN, as in PyTorch. p = inf is the maximum of |x| over each window, p = -inf the
+    minimum; p = 0 is refused. Where a sum is zero the gradient is zero, as PyTorch's. Differentiable to
+    every order.
+    """
+    return _lp_pool("lp_pool2d", 2, x, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(x, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over kd x kh x kw windows, as ``torch.nn.functional.lp_pool3d``: x (N, C, D, H, W)
+    -> (N, C, Do, Ho, Wo), or unbatched (C, D, H, W) -> (C, Do, Ho, Wo), the windows those of ``avg_pool3d``
+    without padding, K = kd kh kw. See lp_pool2d for the formula."""
+    return _lp_pool("lp_pool3d", 3, x, norm_type, kernel_size, stride, ceil_mode)

@@ -1,16 +1,20 @@
-"""Resampling and noise: dropout, upsample_nearest2d, pixel_shuffle, pixel_unshuffle (PyTorch semantics;
-``interpolation.py`` resizes by any size or factor in every interpolation mode, ``pooling.py`` pools).
+"""Resampling and noise: gumbel_softmax, upsample_nearest2d, pixel_shuffle, pixel_unshuffle,
+channel_shuffle (PyTorch semantics; ``interpolation.py`` resizes by any size or factor in every
+interpolation mode, ``pooling.py`` pools, ``dropout.py`` has the dropout family).
 
-Only dropout is a Function of its own; the others are built from shape ops, so their gradients (and
-gradients of gradients) come from those ops' backward.
+Each is built from shape ops (and gumbel_softmax from softmax), so their gradients (and gradients of
+gradients) come from those ops' backward.
 """
+import warnings
+
 import numpy as np
 
 from minigan import random
-from minigan.function import Function
+from minigan.backend import get_array_module
+from minigan.functional.activation import softmax
 from minigan.functional.arguments import is_int, is_number
 from minigan.functional.conv import int_pair
-from minigan.functional.shape import as_tensor, broadcast_to, reshape, transpose
+from minigan.functional.shape import as_tensor, broadcast_to, checked_axis, reshape, transpose
 
 
 def _check_4d(op, x):
@@ -18,40 +22,55 @@ def _check_4d(op, x):
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(x.shape)}")
 
 
-class Dropout(Function):
-    """y = x * mask / (1 - p) for a fixed keep-mask (bool, drawn once per call).
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """A sample of the Gumbel-softmax (concrete) distribution (Jang et al. 2017; Maddison et al. 2017),
+    as ``torch.nn.functional.gumbel_softmax``: y = softmax((logits + g) / tau) along ``dim``, where
+    g = -log(E), E ~ Exp(1) element-wise, is standard Gumbel noise. As tau -> 0, y tends to the one-hot
+    of argmax(logits + g), a draw from the categorical distribution softmax(logits) (the Gumbel-max
+    trick); a larger tau gives a smoother sample. y has the shape of ``logits`` and sums to 1 along dim.
 
-    Linear in x, so the gradient is the same map applied to gy, with the same mask; the mask is
-    kept as bools (1 byte an element) rather than as scaled floats.
+    ``hard=True`` returns that one-hot exactly, with the soft sample's gradient (straight-through:
+    y = y_soft + (y_hard - y_soft), the bracket a constant). ``eps`` is in PyTorch's argument list but
+    unused there (deprecated): passing another value warns, as PyTorch does. The noise comes from
+    ``minigan.random.generator(logits.device)`` in the logits' dtype, so ``mg.manual_seed`` repeats it.
+    Unlike PyTorch, tau must be positive (tau = 0 would give NaNs, a negative one the opposite
+    preference), and logits need an axis to sample along, not empty.
     """
+    op = "gumbel_softmax"
+    logits = as_tensor(logits)
+    if logits.dtype.kind != "f":
+        raise TypeError(f"{op}: logits must be floating point, got dtype {logits.dtype} "
+                        f"(shape {tuple(logits.shape)})")
+    if not is_number(tau) or not tau > 0:
+        raise ValueError(f"{op}: tau must be a positive number, got {tau!r}")
+    if eps != 1e-10:
+        warnings.warn(f"{op}: eps is deprecated in PyTorch and has no effect", UserWarning, stacklevel=2)
+    if not is_int(dim):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    axis = checked_axis(op, dim, logits.ndim)
+    if logits.shape[axis] == 0:
+        raise ValueError(f"{op}: logits of shape {tuple(logits.shape)} have no categories along dim {dim}")
+    xp = get_array_module(logits.data)
+    exponentials = random.generator(logits.device).standard_exponential(logits.shape, dtype=logits.dtype)
+    # Float32 draws are exactly 0 about once in 2^23 (then -log gives inf, and softmax NaNs): clamp them
+    # to the smallest normal number, which lies far below what the exponential reaches otherwise.
+    gumbels = -xp.log(xp.maximum(exponentials, np.finfo(logits.dtype).tiny))
+    return _gumbel_softmax(logits, gumbels, float(tau), hard, axis)
 
-    def __init__(self, mask, scale):
-        self.mask, self.scale = mask, scale
 
-    def forward(self, x):
-        y = x * self.mask
-        y *= x.dtype.type(self.scale)
-        return y
-
-    def backward(self, gy):
-        return Dropout(self.mask, self.scale).apply(gy)
-
-
-def dropout(x, p=0.5, training=True):
-    """Inverted dropout (Srivastava et al. 2014): zero each element with probability p, scale the rest
-    by 1 / (1 - p), so the expectation is unchanged and evaluation is the identity.
-
-    The mask comes from ``minigan.random.generator(x.device)``, so ``mg.manual_seed`` repeats it.
-    """
-    if not is_number(p) or not 0 <= p < 1:
-        raise ValueError(f"dropout: p must be a number in [0, 1), got {p!r}")
-    x = as_tensor(x)
-    if x.dtype.kind != "f":
-        raise TypeError(f"dropout: input must be floating point, got dtype {x.dtype} (shape {tuple(x.shape)})")
-    if not training or p == 0:
-        return x
-    keep = random.generator(x.device).random(x.shape, dtype=np.float32) >= p
-    return Dropout(keep, 1.0 / (1.0 - float(p))).apply(x)
+def _gumbel_softmax(logits, gumbels, tau, hard, axis):
+    """``gumbel_softmax`` for the given Gumbel noise (an array of the logits' shape): tests give their
+    own noise, to compare with the same formula in PyTorch."""
+    y_soft = softmax((logits + gumbels) / tau, axis)
+    if not hard:
+        return y_soft
+    xp, soft = y_soft._xp, y_soft.data
+    index = xp.argmax(soft, axis=axis, keepdims=True)
+    categories = xp.arange(soft.shape[axis]).reshape((-1,) + (1,) * (soft.ndim - axis - 1))
+    y_hard = (categories == index).astype(soft.dtype)
+    # PyTorch's (y_hard - y_soft) + y_soft, summed in either order: exactly 0 off the argmax, and exactly 1
+    # at it (1 - s is off by at most half an ulp below 1, which adding s back rounds away).
+    return y_soft + (y_hard - soft)
 
 
 def upsample_nearest2d(x, scale_factor):
@@ -115,3 +134,27 @@ def pixel_unshuffle(x, downscale_factor):
     y = reshape(x, lead + (c, h, r, w, r))
     y = transpose(y, tuple(range(k)) + tuple(k + a for a in (0, 2, 4, 1, 3)))
     return reshape(y, lead + (c * r * r, h, w))
+
+
+def channel_shuffle(input, groups):
+    """Interleave the channels of ``groups`` groups, as ``torch.nn.functional.channel_shuffle`` (ShuffleNet,
+    Zhang et al. 2018, so that the next grouped convolution sees channels from every group): input
+    (N, C, *) with C = g k, at least 3 axes, any dtype; the j-th channel of group i moves to j g + i,
+    y[:, j g + i] = x[:, i k + j]. A reshape to (N, g, k, *), a swap of g and k, and a reshape back.
+    """
+    op = "channel_shuffle"
+    x = as_tensor(input)
+    if not is_int(groups):
+        raise TypeError(f"{op}: groups must be an int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be positive, got {groups!r}")
+    if x.ndim < 3:
+        raise ValueError(f"{op}: input must have at least 3 axes (N, C, *), got shape {tuple(x.shape)}")
+    n, c, rest = x.shape[0], x.shape[1], x.shape[2:]
+    if c % groups:
+        raise ValueError(f"{op}: the {c} channels of input of shape {tuple(x.shape)} cannot be split into "
+                         f"{groups} groups")
+    g = int(groups)
+    y = reshape(x, (n, g, c // g) + rest)
+    y = transpose(y, (0, 2, 1) + tuple(range(3, y.ndim)))
+    return reshape(y, x.shape)

@@ -1,21 +1,26 @@
 """Layers and modules with PyTorch's names, arguments, layouts and state-dict keys: ``minigan.nn``."""
 from minigan.nn import init, utils
 from minigan.nn.activation import (
-    ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh,
+    ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, Mish,
+    PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh,
 )
-from minigan.nn.container import Identity, ModuleDict, ModuleList, Sequential
-from minigan.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
+from minigan.nn.container import Identity, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from minigan.nn.conv import (
+    Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold,
+)
 from minigan.nn.distance import CosineSimilarity, PairwiseDistance
-from minigan.nn.dropout import Dropout
+from minigan.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from minigan.nn.embedding import Embedding
-from minigan.nn.linear import Linear
+from minigan.nn.linear import Bilinear, Linear
 from minigan.nn.loss import (
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,
+    L1Loss, MSELoss, 
+    NLLLoss, SmoothL1Loss, 
 )
 from minigan.nn.module import Module, Parameter
 from minigan.nn.normalization import (
     BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm,
-    LocalResponseNorm,
+    LocalResponseNorm, RMSNorm,
 )
 from minigan.nn.padding import (
     CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d,
@@ -24,15 +29,17 @@ from minigan.nn.padding import (
 )
 from minigan.nn.sampling import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d,
-    AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d, PixelShuffle, PixelUnshuffle,
-    Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
+    AvgPool1d, AvgPool2d, AvgPool3d, ChannelShuffle, LPPool1d, LPPool2d, LPPool3d, MaxPool1d, MaxPool2d, MaxPool3d,
+    PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
 )
 from minigan.nn.shape import Flatten, Unflatten
 from minigan.nn.unpooling import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 
 __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "ELU", "SELU", "GELU", "SiLU", "Mish",
-           "Hardtanh", "Softplus", "Softmax", "LogSoftmax", "Identity", "ModuleList", "ModuleDict", "Sequential",
-           "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold", "Dropout", "Embedding",
+           "Hardtanh", "Softplus", "Softmax", "LogSoftmax",
+           "Identity", "ModuleList", "ModuleDict", "Sequential",
+           "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold",
+           "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Embedding",
            "Linear", "Module", "Parameter",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
            "InstanceNorm3d", "LocalResponseNorm",
@@ -40,10 +47,12 @@ __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "EL
            "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
            "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
-           "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingNearest2d",
+           "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Upsample", "UpsamplingNearest2d",
            "UpsamplingBilinear2d", "Flatten", "Unflatten",
            "ZeroPad1d", "ConstantPad1d", "ReflectionPad1d", "ReplicationPad1d", "CircularPad1d",
            "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d",
            "ZeroPad3d", "ConstantPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss",
-           "HuberLoss", "CosineSimilarity", "PairwiseDistance"]
+           "HuberLoss", 
+           "CosineSimilarity", "PairwiseDistance",
+           "RMSNorm", "Bilinear", "LPPool1d", "LPPool2d", "LPPool3d", "ParameterList", "ParameterDict"]

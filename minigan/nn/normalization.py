@@ -6,7 +6,7 @@ running_mean (zeros), running_var (ones) and num_batches_tracked (an int64 scala
 ``momentum=None`` uses a cumulative average (1 / num_batches_tracked), as PyTorch does.
 
 Per-sample norms, whose statistics come from each sample alone (what a critic under a per-sample
-gradient penalty, WGAN-GP or R1, needs): LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d and
+gradient penalty, WGAN-GP or R1, needs): LayerNorm, RMSNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d and
 InstanceNorm3d.
 Instance norm can also keep running statistics (``track_running_stats=True``, the same buffers as
 batch norm's) and normalise by them in eval mode, as PyTorch's does. They live here, beside batch
@@ -24,7 +24,8 @@ import numpy as np
 
 from minigan.factories import ones, zeros
 from minigan.functional.normalization import (
-    as_normalized_shape, batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, lrn_size,
+    as_normalized_shape, batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, lrn_size, rms_eps,
+    rms_norm,
 )
 from minigan.functional.shape import unbatched
 from minigan.nn import init
@@ -150,6 +151,37 @@ class LayerNorm(_PerSampleNorm):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """RMS norm (Zhang & Sennrich 2019) over the trailing dimensions ``normalized_shape`` of input
+    (*, *normalized_shape), as ``torch.nn.RMSNorm``.
+
+    y = x / sqrt(E[x^2] + eps) * weight, the mean per leading index over the normalized_shape dimensions;
+    weight has shape normalized_shape, initialised to ones (``elementwise_affine=False`` drops it); there
+    is no bias. eps None means the machine epsilon of the computation type, as in PyTorch (see
+    ``F.rms_norm``), and is kept as None, so the repr is PyTorch's.
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape = as_normalized_shape("RMSNorm", normalized_shape)
+        if eps is not None:
+            rms_eps("RMSNorm", eps, np.float32)  # refused here rather than at the first call
+        self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
+        weight = new_parameter(self.normalized_shape, device, dtype) if self.elementwise_affine else None
+        self.register_parameter("weight", weight)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
 class GroupNorm(_PerSampleNorm):

@@ -1,5 +1,5 @@
-"""Resampling layers: AvgPool1d/2d/3d, MaxPool1d/2d/3d, Upsample (and its two fixed-mode forms),
-AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d, PixelShuffle, PixelUnshuffle, as ``torch.nn``'s, over
+"""Resampling layers: AvgPool1d/2d/3d, MaxPool1d/2d/3d, LPPool1d/2d/3d, Upsample (and its two fixed-mode forms),
+AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d, PixelShuffle, PixelUnshuffle, ChannelShuffle, as ``torch.nn``'s, over
 minigan's functional ops (MaxUnpool1d/2d/3d are in ``unpooling.py``).
 
 They have no parameters. Each takes PyTorch's arguments with PyTorch's defaults and keeps them as given
@@ -14,9 +14,10 @@ from minigan.functional.interpolation import (
     interpolate,
 )
 from minigan.functional.pooling import (
-    avg_pool1d, avg_pool2d, avg_pool3d, check_divisor_override, int_tuple, max_pool1d, max_pool2d, max_pool3d,
+    avg_pool1d, avg_pool2d, avg_pool3d, check_divisor_override, int_tuple, lp_norm_type, lp_pool1d, lp_pool2d,
+    lp_pool3d, max_pool1d, max_pool2d, max_pool3d,
 )
-from minigan.functional.sampling import pixel_shuffle, pixel_unshuffle
+from minigan.functional.sampling import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from minigan.nn.module import Module
 
 
@@ -150,6 +151,54 @@ class MaxPool3d(_MaxPool):
     of each maximum in its (D, H, W) volume."""
 
     dims, pool = 3, staticmethod(max_pool3d)
+
+
+class _LPPool(Module):
+    """The shared implementation of LPPool1d/2d/3d; subclasses give ``dims``, the number of axes pooled, and
+    ``pool``, the functional op. The arguments are checked when the layer is built and kept as given (stride
+    None stays None), as PyTorch keeps them, so ``repr`` is PyTorch's."""
+
+    dims, pool = None, None
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        name = type(self).__name__
+        lp_norm_type(name, norm_type)
+        int_tuple(kernel_size, self.dims, name, "kernel_size", 1)
+        if stride is not None:
+            int_tuple(stride, self.dims, name, "stride", 1)
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, x):
+        return self.pool(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPool):
+    """Power-average pooling over windows of k elements: (N, C, L) -> (N, C, Lo), or unbatched (C, L) ->
+    (C, Lo); y = (sum of x^p over the window)^(1/p), as ``torch.nn.LPPool1d``, computed by ``F.lp_pool1d``
+    (``F.lp_pool2d`` gives the formula, ceil_mode's overhanging windows and p = inf included)."""
+
+    dims, pool = 1, staticmethod(lp_pool1d)
+
+
+class LPPool2d(_LPPool):
+    """Power-average pooling over kh x kw windows: (N, C, H, W) -> (N, C, Ho, Wo), or unbatched
+    (C, H, W) -> (C, Ho, Wo); y = (sum of x^p over the window)^(1/p), as ``torch.nn.LPPool2d``, computed by
+    ``F.lp_pool2d`` (which gives the formula). p = 1 is sum pooling; p = inf max pooling of |x|."""
+
+    dims, pool = 2, staticmethod(lp_pool2d)
+
+
+class LPPool3d(_LPPool):
+    """Power-average pooling over kd x kh x kw windows: (N, C, D, H, W) -> (N, C, Do, Ho, Wo), or unbatched
+    (C, D, H, W) -> (C, Do, Ho, Wo), as ``torch.nn.LPPool3d``, computed by ``F.lp_pool3d`` (``F.lp_pool2d``
+    gives the formula)."""
+
+    dims, pool = 3, staticmethod(lp_pool3d)
 
 
 class Upsample(Module):
@@ -310,3 +359,19 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """(N, C, *) -> (N, C, *) with the channels of ``groups`` groups interleaved: y[:, j g + i] = x[:, i k + j]
+    for C = g k, as ``torch.nn.ChannelShuffle`` (``F.channel_shuffle``; ShuffleNet's shuffle between grouped
+    convolutions). ``groups`` is checked when the layer is built (PyTorch checks it at the first call)."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = positive_int(groups, "ChannelShuffle", "groups")
+
+    def forward(self, x):
+        return channel_shuffle(x, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
