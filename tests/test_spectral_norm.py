@@ -340,3 +340,13 @@ def test_errors_name_the_function_the_argument_and_the_shapes():
 def test_exported_as_in_pytorch():
     assert nn.utils.spectral_norm is spectral_norm and nn.utils.remove_spectral_norm is remove_spectral_norm
     assert "utils" in nn.__all__
+
+
+@pytest.mark.parametrize("make, rows", [(lambda: nn.Conv1d(3, 4, 3), 4), (lambda: nn.ConvTranspose1d(3, 4, 3), 4),
+                                        (lambda: nn.Conv3d(3, 4, 2), 4), (lambda: nn.ConvTranspose3d(3, 4, 2), 4),
+                                        (lambda: nn.ConvTranspose2d(3, 4, 2), 4), (lambda: nn.Linear(3, 4), 4)])
+def test_the_output_channels_are_the_rows_for_every_convolution(make, rows):
+    """dim defaults to 1 for every transposed convolution (weight (in, out, k...)), as in PyTorch, in both forms."""
+    from minigan.nn.utils.parametrizations import spectral_norm as parametrized
+    assert spectral_norm(make()).weight_u.shape == (rows,)
+    assert parametrized(make()).parametrizations.weight[0]._u.shape == (rows,)

@@ -9,6 +9,7 @@ from minigan.functional.arithmetic import (
 )
 from minigan.functional.conv import conv2d, conv_transpose2d
 from minigan.functional.conv1d import conv1d, conv_transpose1d
+from minigan.functional.conv3d import conv3d, conv_transpose3d
 from minigan.functional.distance import cosine_similarity, normalize, pairwise_distance, pdist
 from minigan.functional.dropout import (
     alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout,

@@ -286,7 +286,7 @@ def _operands(op, x, weight, bias, groups, transposed, kernel_dims=("kh", "kw"))
     if min(weight.shape) < 1:
         raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} is empty")
     if min(x.shape[2:]) < 1:
-        what = "pixels" if len(kernel_dims) == 2 else "elements along its length"
+        what = {1: "elements along its length", 2: "pixels", 3: "voxels"}[len(kernel_dims)]
         raise ValueError(f"{op}: input of shape {tuple(x.shape)} has no {what}")
     expected = weight.shape[0] if transposed else weight.shape[1] * groups
     if x.shape[1] != expected:
@@ -361,9 +361,10 @@ PADDING_STRINGS = ("valid", "same")
 def check_padding_string(padding, stride, op, dims=2):
     """Refuse a padding string other than PyTorch's two, and "same" with a stride (whose output size
     could not be the input's). ``dims`` is the number of spatial axes: with 2 this checks ``stride`` as
-    well; with 1 (conv1d, Conv1d) the caller has checked it already (an int or a 1-tuple)."""
+    well; with 1 or 3 (conv1d, conv3d and their layers) the caller has checked it already (an int or a
+    ``dims``-tuple)."""
     if padding not in PADDING_STRINGS:
-        ints = "a pair of ints" if dims == 2 else "a 1-tuple of ints"
+        ints = {1: "a 1-tuple of ints", 2: "a pair of ints", 3: "a triple of ints"}[dims]
         raise ValueError(f"{op}: padding must be an int, {ints}, 'valid' or 'same', got {padding!r}")
     if dims == 2:
         strides = int_pair(stride, op, "stride", 1)

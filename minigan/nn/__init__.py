@@ -6,7 +6,7 @@ from minigan.nn.activation import (
 )
 from minigan.nn.container import Identity, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minigan.nn.conv import (
-    Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold,
+    Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, Fold, Unfold,
 )
 from minigan.nn.distance import CosineSimilarity, PairwiseDistance
 from minigan.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
@@ -38,7 +38,7 @@ from minigan.nn.unpooling import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "ELU", "SELU", "GELU", "SiLU", "Mish",
            "Hardtanh", "Softplus", "Softmax", "LogSoftmax",
            "Identity", "ModuleList", "ModuleDict", "Sequential",
-           "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold",
+           "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Fold", "Unfold",
            "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Embedding",
            "Linear", "Module", "Parameter",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",

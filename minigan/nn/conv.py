@@ -1,16 +1,17 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d, with PyTorch's arguments,
-layouts and init.
+"""Convolution layers: Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d and ConvTranspose3d, with
+PyTorch's arguments, layouts and init.
 
 Weights: Conv2d (out_channels, in_channels / groups, kh, kw); ConvTranspose2d (in_channels,
 out_channels / groups, kh, kw); the 1-D layers the same with one kernel axis, (out_channels,
-in_channels / groups, k) and (in_channels, out_channels / groups, k). All are initialised as PyTorch
+in_channels / groups, k) and (in_channels, out_channels / groups, k), the 3-D ones the same with three,
+(kD, kH, kW). All are initialised as PyTorch
 does, ``kaiming_uniform_(a=sqrt(5))`` and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with PyTorch's
 fan_in = weight.shape[1] * (the product of the kernel sizes). Grouped convolutions are the functional
 ops' ``groups``: one convolution per group on slices of the channels and weights. A ``padding_mode``
 other than "zeros" pads with ``F.pad`` in that mode and then convolves without padding, as PyTorch
-does; the transposed layers take "zeros" only, as in PyTorch. The 1-D and 2-D layers are one class,
-``_Conv``, with ``dims`` spatial axes; their forward calls F.conv1d (itself conv2d on a plane of
-height one) or F.conv2d.
+does; the transposed layers take "zeros" only, as in PyTorch. The 1-D, 2-D and 3-D layers are one
+class, ``_Conv``, with ``dims`` spatial axes; their forward calls F.conv1d (itself conv2d on a plane of
+height one), F.conv2d or F.conv3d (and the transposed ones).
 
 Unfold and Fold, which PyTorch files among its convolution layers too, hold no parameters: they are
 ``F.unfold`` (im2col) and ``F.fold`` (col2im) with their arguments fixed.
@@ -21,6 +22,7 @@ from minigan.functional.conv import (
     check_padding_string, conv2d, conv_transpose2d, int_pair, positive_int, same_padding,
 )
 from minigan.functional.conv1d import conv1d, conv_transpose1d
+from minigan.functional.conv3d import conv3d, conv_transpose3d
 from minigan.functional.fold import fold, unfold
 from minigan.functional.padding import pad
 from minigan.functional.pooling import int_tuple
@@ -28,7 +30,7 @@ from minigan.nn import init
 from minigan.nn.module import Module, new_parameter
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-_SPATIAL = {1: "L", 2: "H, W"}  # the input's spatial axes, by their number, for error messages
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}  # the input's spatial axes, by their number, for error messages
 
 
 class _Conv(Module):
@@ -99,7 +101,8 @@ class _Conv(Module):
 
     def _pad_amounts(self):
         """``self.padding`` as F.pad's amounts, the last axis first ((left, right, top, bottom) in 2-D,
-        (left, right) in 1-D); "same" split as the functional convolutions split it."""
+        (left, right) in 1-D, then (front, back) in 3-D); "same" split as the functional convolutions
+        split it."""
         if self.padding == "valid":
             pairs = ((0, 0),) * self.dims
         elif self.padding == "same":
@@ -177,6 +180,38 @@ class ConvTranspose1d(_Conv):
     transposed = True
     dims = 1
     op = staticmethod(conv_transpose1d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding, device, dtype)
+
+
+class Conv3d(_Conv):
+    """3-D convolution (cross-correlation), (N, C, D, H, W) -> (N, O, Do, Ho, Wo), as ``torch.nn.Conv3d``:
+    weight (out_channels, in_channels / groups, kD, kH, kW), bias (out_channels,). ``padding`` may be
+    "valid" or "same" (stride 1), and an unbatched (C, D, H, W) input gives an unbatched output.
+    ``padding_mode`` is "zeros", "reflect", "replicate" or "circular": what fills the ``padding``
+    border (see ``F.pad``)."""
+
+    dims = 3
+    op = staticmethod(conv3d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, 0, device, dtype)
+
+
+class ConvTranspose3d(_Conv):
+    """Transposed 3-D convolution, (N, C, D, H, W) -> (N, O, Dout, Hout, Wout), as
+    ``torch.nn.ConvTranspose3d``: weight (in_channels, out_channels / groups, kD, kH, kW), bias
+    (out_channels,), Dout = (D - 1) s - 2p + d (k - 1) + output_padding + 1 (likewise Hout, Wout); an
+    unbatched (C, D, H, W) input gives an unbatched output."""
+
+    transposed = True
+    dims = 3
+    op = staticmethod(conv_transpose3d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):

@@ -106,10 +106,10 @@ def dcgan_init(module):
     """The DCGAN initialisation (Radford et al. 2016): conv and transposed-conv weights N(0, 0.02),
     batch-norm weights N(1, 0.02), their biases 0. Other layers (Linear included) keep their default
     initialisation, as in pytorch/examples' dcgan. Use as ``model.apply(dcgan_init)``."""
-    from minigan.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+    from minigan.nn.conv import _Conv
     from minigan.nn.normalization import BatchNorm
-    # every convolution, 1-D too, as pytorch/examples' weights_init matches 'Conv' in the class name
-    if isinstance(module, (Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d)):
+    # every convolution, 1-D and 3-D too, as pytorch/examples' weights_init matches 'Conv' in the class name
+    if isinstance(module, _Conv):
         normal_(module.weight, 0.0, 0.02)
         if module.bias is not None:
             zeros_(module.bias)

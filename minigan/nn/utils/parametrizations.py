@@ -11,10 +11,9 @@ import numbers
 
 from minigan.factories import randn
 from minigan.functional import clip, sqrt
-from minigan.nn.conv import ConvTranspose2d
 from minigan.nn.module import Module
 from minigan.nn.utils.parametrize import describe_tensors, register_parametrization
-from minigan.nn.utils.spectral import as_matrix, divide_by_sigma, normalize, power_iterate
+from minigan.nn.utils.spectral import as_matrix, default_dim, divide_by_sigma, normalize, power_iterate
 from minigan.tensor import Tensor
 
 __all__ = ["spectral_norm"]
@@ -78,7 +77,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     ``module.<name>`` becomes W / sigma(W), recomputed on each read (so gradients flow to
     ``module.parametrizations.<name>.original``, of any order), with one power-iteration step per read
     in training mode (``n_power_iterations``, at least 1) and none in eval mode; see ``_SpectralNorm``.
-    ``dim`` defaults to 1 for ConvTranspose2d (its output channels), 0 otherwise. Undo it with
+    ``dim`` defaults to 1 for the transposed convolutions (their output channels), 0 otherwise. Undo it with
     ``parametrize.remove_parametrizations(module, name)``.
     Usage: ``parametrizations.spectral_norm(nn.Conv2d(64, 128, 4, 2, 1))``.
     """
@@ -87,5 +86,5 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter or buffer name={name!r} "
                          f"({describe_tensors(module)})")
     if dim is None:
-        dim = 1 if isinstance(module, ConvTranspose2d) else 0
+        dim = default_dim(module)
     return register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))

@@ -8,16 +8,22 @@ kept between calls: W changes little per optimiser step, so one step keeps the e
 
 The weight is seen as an (h, w) matrix W with axis ``dim`` first and the other axes flattened in
 order: h = shape[dim], w = size / h. ``dim`` is 0 (Linear (out, in) -> h = out; Conv2d (out, in, kh,
-kw) -> h = out) except for ConvTranspose2d, whose output channels are axis 1 of (in, out, kh, kw).
+kw) -> h = out) except for the transposed convolutions, whose output channels are axis 1 of (in, out, kh, kw).
 """
 import numbers
 
 from minigan import backend
 from minigan.function import no_grad
 from minigan.factories import randn
-from minigan.nn.conv import ConvTranspose2d
+from minigan.nn.conv import _Conv
 from minigan.nn.module import Parameter
 from minigan.tensor import Tensor
+
+
+def default_dim(module):
+    """The weight axis holding the output channels: 1 for the transposed convolutions (in, out, k...), 0
+    for every other layer, as PyTorch chooses."""
+    return 1 if isinstance(module, _Conv) and module.transposed else 0
 
 
 def normalize(x, eps):
@@ -103,7 +109,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     optimiser built before still trains it) and buffers ``<name>_u`` (h,) and ``<name>_v`` (w,),
     normalised N(0, 1) draws from minigan's seeded generator on the parameter's device and dtype,
     where (h, w) is the shape of the weight seen as a matrix with axis ``dim`` first (``dim`` defaults
-    to 1 for ConvTranspose2d, 0 otherwise). Before every call a forward pre-hook sets
+    to 1 for the transposed convolutions, 0 otherwise). Before every call a forward pre-hook sets
     ``module.<name>`` to W_orig / sigma, sigma = u^T W v; in training mode it first runs
     ``n_power_iterations`` power-iteration steps, which update u and v; in eval mode u and v stay as
     they are (``n_power_iterations=0`` behaves so in training mode too). ``eps`` guards the
@@ -128,7 +134,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         raise ValueError(f"spectral_norm: n_power_iterations must be an integer >= 0, got {n_power_iterations!r}")
     shape = tuple(param.shape)
     if dim is None:
-        dim = 1 if isinstance(module, ConvTranspose2d) else 0
+        dim = default_dim(module)
     if not -len(shape) <= dim < len(shape):
         raise ValueError(f"spectral_norm: dim={dim} is out of range for parameter {name!r} of shape {shape}")
     hook = SpectralNorm(name, int(n_power_iterations), dim % len(shape), float(eps))
