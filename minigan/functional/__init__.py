@@ -1,7 +1,7 @@
 """The differentiable ops, one module per family: ``import minigan.functional as F``."""
 from minigan.functional.activation import (
-    elu, gelu, hardtanh, leaky_relu, log_softmax, mish, prelu, relu, selu, sigmoid, silu,
-    softmax, softplus, tanh, 
+    celu, elu, gelu, glu, hardtanh, leaky_relu, log_softmax, logsigmoid, mish, prelu, relu, selu, sigmoid, silu,
+    softmax, softmin, softplus, softsign, tanh, tanhshrink,
 )
 from minigan.functional.adaptive_pooling import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d
 from minigan.functional.arithmetic import (
@@ -28,6 +28,9 @@ from minigan.functional.normalization import (
     batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm,
 )
 from minigan.functional.padding import pad
+from minigan.functional.piecewise import (
+    hardshrink, hardsigmoid, hardswish, relu6, rrelu, softshrink, threshold,
+)
 from minigan.functional.pooling import (
     avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool2d, max_pool3d,
 )

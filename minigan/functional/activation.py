@@ -1,6 +1,7 @@
 """Activations, with PyTorch's names, arguments and semantics: leaky_relu (a registry kernel), relu,
-prelu, elu, selu, gelu (its exact form through ``special.erfc``), silu, mish, hardtanh, sigmoid, tanh,
-softplus, softmax, log_softmax.
+prelu, elu, selu, celu, gelu (its exact form through ``special.erfc``), silu, mish, hardtanh, sigmoid,
+logsigmoid, tanh, tanhshrink, softsign, softplus, glu, softmax, softmin, log_softmax. (relu6, the
+hard sigmoid and swish, the shrinks, threshold and rrelu are in ``piecewise.py``.)
 
 Each op either composes differentiable ops or is one small Function whose backward is itself written
 with differentiable ops, so gradients of gradients work (gradient penalties differentiate through D
@@ -11,11 +12,20 @@ import math
 
 from minigan import backend, kernels
 from minigan.function import Function
+from minigan.functional.arguments import is_number
 from minigan.functional.arithmetic import _masked, clip, exp, floating, where
 from minigan.functional.reduction import logsumexp
-from minigan.functional.shape import reshape
+from minigan.functional.shape import checked_axis, getitem, reshape
 from minigan.functional.special import erfc
 from minigan.tensor import Tensor
+
+
+def number(op, name, value):
+    """``value`` (a Python or NumPy number, not a bool) as a float, or a TypeError naming the op and the
+    argument, rather than float()'s message, which names neither."""
+    if not is_number(value):
+        raise TypeError(f"{op}: {name} must be a number, got {value!r}")
+    return float(value)
 
 
 class LeakyReLU(Function):
@@ -129,6 +139,47 @@ def softmax(x, dim):
     return exp(log_softmax(x, dim))
 
 
+def softmin(x, dim):
+    """softmin over axis ``dim``, as ``torch.nn.functional.softmin``: softmax(-x), exp(-x_i) / sum_j exp(-x_j)."""
+    return softmax(-floating(x), checked_axis("softmin", dim, x.ndim))
+
+
+def logsigmoid(x):
+    """log sigmoid(x) = -softplus(-x), as ``torch.nn.functional.logsigmoid``, to float rounding for every x:
+    softplus's form, max(-x, 0) + log1p(e^-|x|), never overflows, and its linear shortcut is turned off
+    (threshold=inf; past the default 20 it would drop the log1p(e^-|x|) term, which float64 still holds
+    for x < -20). The gradient, sigmoid(-x), comes from softplus's backward."""
+    return -softplus(-floating(x), threshold=math.inf)
+
+
+def tanhshrink(x):
+    """x - tanh(x), as ``torch.nn.functional.tanhshrink``."""
+    x = floating(x)
+    return x - tanh(x)
+
+
+def softsign(x):
+    """x / (1 + |x|), as ``torch.nn.functional.softsign``. The slope at 0 is 1 (|x|'s gradient there is 0)."""
+    x = floating(x)
+    return x / (abs(x) + 1)
+
+
+def glu(x, dim=-1):
+    """Gated linear unit (Dauphin et al., "Language modeling with gated convolutional networks", 2017), as
+    ``torch.nn.functional.glu``: split ``x`` in halves a, b along axis ``dim`` (of even size n) and return
+    a * sigmoid(b), of x's shape with n/2 on that axis. A composition of getitem, sigmoid and mul."""
+    x = floating(x)
+    if x.ndim == 0:
+        raise ValueError("glu: input must have an axis to halve, got a 0-d tensor")
+    axis = checked_axis("glu", dim, x.ndim)
+    n = x.shape[axis]
+    if n % 2:
+        raise ValueError(f"glu: axis {dim} must have an even size to be halved, got size {n} "
+                         f"(input shape {tuple(x.shape)})")
+    before = (slice(None),) * axis
+    return getitem(x, before + (slice(0, n // 2),)) * sigmoid(getitem(x, before + (slice(n // 2, n),)))
+
+
 # -- ELU and SELU ----------------------------------------------------------------------------------
 
 # SELU's constants (Klambauer et al., "Self-normalizing neural networks", 2017), to PyTorch's digits.
@@ -137,20 +188,25 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 
 class ELU(Function):
-    """y = s x for x > 0, and s a (e^x - 1) otherwise (ELU: s = 1; SELU: a and s its fixed constants).
+    """y = s x for x > 0, and s a (e^(c x) - 1) otherwise (ELU: s = c = 1; SELU: a and s its fixed
+    constants, c = 1; CELU: s = 1, c = 1 / a).
 
-    e^x - 1 is computed with expm1, which keeps its precision for small |x| where the subtraction would
-    cancel. Gradient: gx = gy s (1 if x > 0 else a e^x); at x = 0 it is s a, the left side, as PyTorch's.
+    e^(c x) - 1 is computed with expm1, which keeps its precision for small |x| where the subtraction
+    would cancel. Gradient: gx = gy s (1 if x > 0 else a c e^(c x)); at x = 0 it is s a c, the left side,
+    as PyTorch's.
     """
 
-    def __init__(self, alpha, scale=1.0):
-        self.alpha, self.scale = alpha, scale
+    def __init__(self, alpha, scale=1.0, input_scale=1.0):
+        self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
 
     def forward(self, x):
         xp = backend.get_array_module(x)
         t = x.dtype.type
         # min(x, 0): e^x of the positive side (which where() discards) would overflow and warn.
-        negative = xp.expm1(xp.minimum(x, 0)) * t(self.alpha * self.scale)
+        inner = xp.minimum(x, 0)
+        if self.input_scale != 1:  # ELU and SELU skip a multiply by 1
+            inner = inner * t(self.input_scale)
+        negative = xp.expm1(inner) * t(self.alpha * self.scale)
         positive = x if self.scale == 1 else x * t(self.scale)
         return xp.where(x > 0, positive, negative)
 
@@ -159,7 +215,10 @@ class ELU(Function):
         # The slope from the input, not as y + a from the output: that subtraction would cancel for very
         # negative x. clip keeps e^x from overflowing on the positive side; clip, exp, mul and where are
         # differentiable, so this gradient can be differentiated again.
-        slope = where(x.data > 0, self.scale, exp(clip(x, None, 0.0)) * (self.alpha * self.scale))
+        inner = clip(x, None, 0.0)
+        if self.input_scale != 1:
+            inner = inner * self.input_scale
+        slope = where(x.data > 0, self.scale, exp(inner) * (self.alpha * self.scale * self.input_scale))
         return gy * slope
 
 
@@ -171,6 +230,16 @@ def elu(x, alpha=1.0):
 def selu(x):
     """scale * elu(x, alpha) with SELU's fixed alpha ~ 1.6733 and scale ~ 1.0507; ``torch.nn.functional.selu``."""
     return ELU(SELU_ALPHA, SELU_SCALE).apply(floating(x))
+
+
+def celu(x, alpha=1.0):
+    """CELU (Barron, "Continuously differentiable exponential linear units", 2017): x for x > 0,
+    alpha (e^(x / alpha) - 1) otherwise; ``torch.nn.functional.celu``. Its slope is 1 on both sides of 0
+    for every alpha. As PyTorch, x / alpha is computed as x * (1 / alpha), and alpha must not be 0."""
+    alpha = number("celu", "alpha", alpha)
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    return ELU(alpha, 1.0, 1.0 / alpha).apply(floating(x))
 
 
 # -- GELU, SiLU, Mish: x times a smooth gate ---------------------------------------------------------

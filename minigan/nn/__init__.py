@@ -1,8 +1,9 @@
 """Layers and modules with PyTorch's names, arguments, layouts and state-dict keys: ``minigan.nn``."""
 from minigan.nn import init, utils
 from minigan.nn.activation import (
-    ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, Mish,
-    PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh,
+    CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish,
+    PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmax2d, Softmin, Softplus, Softshrink, Softsign, Tanh,
+    Tanhshrink, Threshold,
 )
 from minigan.nn.container import Identity, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minigan.nn.conv import (
@@ -37,6 +38,8 @@ from minigan.nn.unpooling import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 
 __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "ELU", "SELU", "GELU", "SiLU", "Mish",
            "Hardtanh", "Softplus", "Softmax", "LogSoftmax",
+           "ReLU6", "Hardsigmoid", "Hardswish", "Hardshrink", "Softshrink", "Tanhshrink", "Softsign", "LogSigmoid",
+           "CELU", "Threshold", "GLU", "Softmin", "Softmax2d", "RReLU",
            "Identity", "ModuleList", "ModuleDict", "Sequential",
            "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Fold", "Unfold",
            "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Embedding",

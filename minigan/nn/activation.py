@@ -1,6 +1,7 @@
-"""Activation layers, with PyTorch's names, arguments, reprs and state-dict keys: ReLU, LeakyReLU, PReLU
-(the only one with a parameter), ELU, SELU, GELU, SiLU, Mish, Hardtanh, Softplus, Tanh, Sigmoid, Softmax,
-LogSoftmax.
+"""Activation layers, with PyTorch's names, arguments, reprs and state-dict keys: ReLU, ReLU6, LeakyReLU,
+RReLU, PReLU (the only one with a parameter), ELU, SELU, CELU, GELU, SiLU, Mish, Hardtanh, Hardsigmoid,
+Hardswish, Hardshrink, Softshrink, Tanhshrink, Softsign, Threshold, Softplus, Tanh, Sigmoid, LogSigmoid, GLU,
+Softmax, Softmin, Softmax2d, LogSoftmax.
 
 ``inplace`` is accepted so that PyTorch code (``nn.ReLU(True)`` in DCGAN) carries over unchanged; the
 result is the same, but minigan always computes it out of place (its ops never overwrite an input
@@ -9,6 +10,7 @@ the graph may still need).
 import warnings
 
 from minigan.functional import activation as F
+from minigan.functional import piecewise as P
 from minigan.nn import init
 from minigan.nn.module import Module, new_parameter
 
@@ -124,6 +126,135 @@ class Hardtanh(Module):
         return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace(self.inplace, first=False)
 
 
+class ReLU6(Hardtanh):
+    """hardtanh with bounds 0 and 6, as in PyTorch (where ReLU6 is a Hardtanh, with its min_val and max_val)."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
+
+
+class Hardsigmoid(_ArgumentFree):
+    fn = staticmethod(P.hardsigmoid)
+
+    def extra_repr(self):
+        return ""  # PyTorch's repr leaves inplace out, even when it is True
+
+
+class Hardswish(_ArgumentFree):
+    fn = staticmethod(P.hardswish)
+
+    def extra_repr(self):
+        return ""  # as Hardsigmoid's
+
+
+class Hardshrink(Module):
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        F.number("Hardshrink", "lambd", lambd)
+        self.lambd = lambd  # as given, for the repr (PyTorch prints Hardshrink(1), not Hardshrink(1.0))
+
+    def forward(self, x):
+        return P.hardshrink(x, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Softshrink(Module):
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        # PyTorch refuses a negative lambd only at the first call; say it here
+        if not F.number("Softshrink", "lambd", lambd) >= 0:
+            raise ValueError(f"Softshrink: lambd must be non-negative, got {lambd}")
+        self.lambd = lambd
+
+    def forward(self, x):
+        return P.softshrink(x, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Threshold(Module):
+    """y = x where x > threshold, else value."""
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        for name, number in (("threshold", threshold), ("value", value)):  # say so here, not at the first call
+            F.number("Threshold", name, number)
+        self.threshold, self.value, self.inplace = threshold, value, bool(inplace)
+
+    def forward(self, x):
+        return P.threshold(x, self.threshold, self.value)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}" + _inplace(self.inplace, first=False)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: a slope drawn from [lower, upper) per element in training mode, the fixed
+    (lower + upper) / 2 in eval mode."""
+
+    def __init__(self, lower=1 / 8, upper=1 / 3, inplace=False):
+        super().__init__()
+        # PyTorch refuses lower > upper only at the first call; say it here
+        if F.number("RReLU", "lower", lower) > F.number("RReLU", "upper", upper):
+            raise ValueError(f"RReLU: lower ({lower}) must not be greater than upper ({upper})")
+        self.lower, self.upper, self.inplace = lower, upper, bool(inplace)
+
+    def forward(self, x):
+        return P.rrelu(x, self.lower, self.upper, self.training)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + _inplace(self.inplace, first=False)
+
+
+class CELU(Module):
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        if F.number("CELU", "alpha", alpha) == 0:  # PyTorch says so only at the first call; say it here
+            raise ValueError("CELU: alpha must not be 0 (it divides x)")
+        self.alpha, self.inplace = alpha, bool(inplace)
+
+    def forward(self, x):
+        return F.celu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + _inplace(self.inplace, first=False)
+
+
+class Tanhshrink(Module):
+    def forward(self, x):
+        return F.tanhshrink(x)
+
+
+class Softsign(Module):
+    def forward(self, x):
+        return F.softsign(x)
+
+
+class LogSigmoid(Module):
+    def forward(self, x):
+        return F.logsigmoid(x)
+
+
+class GLU(Module):
+    """Gated linear unit: halves a, b of the input along ``dim``, a * sigmoid(b)."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.glu(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
 class Softplus(Module):
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
@@ -166,6 +297,28 @@ class Softmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class Softmin(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmin(x, _softmax_dim("softmin", self.dim, x.ndim))
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """softmax over the channels at each location: axis -3 of a (C, H, W) or (N, C, H, W) input."""
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {x.ndim}D instead "
+                             f"(shape {tuple(x.shape)})")
+        return F.softmax(x, -3)
 
 
 class LogSoftmax(Module):
