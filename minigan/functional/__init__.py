@@ -20,9 +20,10 @@ from minigan.functional.interpolation import (
 )
 from minigan.functional.linear import bilinear, embedding, linear, matmul, one_hot
 from minigan.functional.loss import (
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, 
-    huber_loss, l1_loss, mse_loss, 
-    nll_loss, smooth_l1_loss, 
+    binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss, cross_entropy, gaussian_nll_loss,
+    hinge_embedding_loss, huber_loss, kl_div, l1_loss, margin_ranking_loss, mse_loss, multi_margin_loss,
+    multilabel_margin_loss, multilabel_soft_margin_loss, nll_loss, poisson_nll_loss, smooth_l1_loss, soft_margin_loss,
+    triplet_margin_loss,
 )
 from minigan.functional.normalization import (
     batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm,

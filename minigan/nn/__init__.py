@@ -14,9 +14,9 @@ from minigan.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Drop
 from minigan.nn.embedding import Embedding
 from minigan.nn.linear import Bilinear, Linear
 from minigan.nn.loss import (
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,
-    L1Loss, MSELoss, 
-    NLLLoss, SmoothL1Loss, 
+    BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss,
+    KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss,
+    NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss, TripletMarginLoss,
 )
 from minigan.nn.module import Module, Parameter
 from minigan.nn.normalization import (
@@ -56,6 +56,7 @@ __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "EL
            "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d",
            "ZeroPad3d", "ConstantPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss",
-           "HuberLoss", 
-           "CosineSimilarity", "PairwiseDistance",
+           "HuberLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
+           "SoftMarginLoss", "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "MultiMarginLoss",
+           "MultiLabelMarginLoss", "CosineSimilarity", "PairwiseDistance",
            "RMSNorm", "Bilinear", "LPPool1d", "LPPool2d", "LPPool3d", "ParameterList", "ParameterDict"]

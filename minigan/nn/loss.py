@@ -1,5 +1,7 @@
 """Loss layers, with PyTorch's names, constructor arguments, reprs and state-dict keys: BCELoss,
-BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss.
+BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss,
+PoissonNLLLoss, GaussianNLLLoss, MarginRankingLoss, HingeEmbeddingLoss, SoftMarginLoss,
+MultiLabelSoftMarginLoss, CosineEmbeddingLoss, TripletMarginLoss, MultiMarginLoss, MultiLabelMarginLoss.
 
 Each keeps its settings and calls its function in ``minigan.functional.loss``, which holds the maths.
 Class and element weights are buffers, as in PyTorch ("weight", and BCEWithLogitsLoss's "pos_weight"):
@@ -11,6 +13,7 @@ PyTorch) at its first call.
 import warnings
 
 from minigan.functional import loss as F
+from minigan.functional.arguments import is_number
 from minigan.nn.module import Module
 from minigan.tensor import Tensor, tensor
 
@@ -32,14 +35,17 @@ def _buffer(value):
 
 
 class _Loss(Module):
-    """A loss layer: ``reduction`` ("mean", "sum" or "none") and PyTorch's repr, ``Name()``."""
+    """A loss layer: ``reduction`` (one of ``reductions``: "mean", "sum" or "none") and PyTorch's repr,
+    ``Name()``."""
+
+    reductions = F._REDUCTIONS
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
             reduction = _legacy_reduction(size_average, reduce)
-        if reduction not in F._REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {F._REDUCTIONS}, got {reduction!r}")
+        if reduction not in self.reductions:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {self.reductions}, got {reduction!r}")
         self.reduction = reduction
 
 
@@ -129,3 +135,128 @@ class HuberLoss(_Loss):
 
     def forward(self, input, target):
         return F.huber_loss(input, target, self.reduction, self.delta)
+
+
+class KLDivLoss(_Loss):
+    """``kl_div``: t (log t - x) for log-probabilities x and probabilities t (e^t (t - x) with
+    ``log_target``); "batchmean" (the KL divergence averaged over the batch) is a reduction here too."""
+
+    reductions = F._REDUCTIONS + ("batchmean",)
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, self.reduction, self.log_target)
+
+
+class PoissonNLLLoss(_Loss):
+    """``poisson_nll_loss``: e^x - t x for log-rates x (x - t log(x + eps) for rates), with Stirling's
+    log(t!) if ``full``."""
+
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(log_input, target, self.log_input, self.full, self.eps, self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """``gaussian_nll_loss``: (log var + (x - t)^2 / var) / 2, var clamped at eps (straight through).
+    Keyword arguments only, as in PyTorch; called as ``loss(input, target, var)``."""
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(reduction=reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+
+
+class MarginRankingLoss(_Loss):
+    """``margin_ranking_loss``: max(0, margin - y (x1 - x2)), called as ``loss(input1, input2, target)``."""
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """``hinge_embedding_loss``: x where y = 1, max(0, margin - x) where y = -1."""
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, self.margin, self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """``soft_margin_loss``: log(1 + e^(-y x)), without overflow."""
+
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """``multilabel_soft_margin_loss``: the mean over the classes of the weighted binary logistic losses."""
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """``cosine_embedding_loss``: 1 - cos where y = 1, max(0, cos - margin) where y = -1, called as
+    ``loss(input1, input2, target)``."""
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, self.margin, self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """``triplet_margin_loss``: max(0, margin + d(a, p) - d(a, n)), d the p-norm distance, called as
+    ``loss(anchor, positive, negative)``. margin > 0, checked here as PyTorch checks it."""
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if not is_number(margin) or not margin > 0:
+            raise ValueError(f"TripletMarginLoss: margin must be a number greater than 0, got {margin!r}")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps, self.swap,
+                                     self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """``multi_margin_loss``: sum_{i != y} w_y max(0, margin - x_y + x_i)^p / C, p = 1 or 2 (checked here,
+    as PyTorch checks it, with the weight's number of axes)."""
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if isinstance(p, bool) or p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p!r}")
+        if self.weight is not None and self.weight.ndim != 1:
+            raise ValueError(f"MultiMarginLoss: weight must be None or 1-D (one weight per class), got shape "
+                             f"{tuple(self.weight.shape)}")
+        self.p, self.margin = p, margin
+
+    def forward(self, input, target):
+        return F.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """``multilabel_margin_loss``: the hinge between each listed class and each other class, over C."""
+
+    def forward(self, input, target):
+        return F.multilabel_margin_loss(input, target, self.reduction)
