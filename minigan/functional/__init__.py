@@ -15,6 +15,7 @@ from minigan.functional.dropout import (
     alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout,
 )
 from minigan.functional.fold import fold, unfold
+from minigan.functional.grid_sample import affine_grid, grid_sample
 from minigan.functional.interpolation import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, interpolate,
 )
