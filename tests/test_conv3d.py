@@ -15,7 +15,9 @@ import minigan.functional as F
 from minigan import nn
 from conv_cases import case_arrays
 from gradcheck import check_double_grad, check_grad
-from torch_compare import assert_input_grad_matches_torch, assert_reprs_and_state_dicts_match
+from torch_compare import (
+    assert_input_grad_matches_torch, assert_matches_torch_to_second_order, assert_reprs_and_state_dicts_match,
+)
 
 # PyTorch's note that "same" with an even kernel pads a copy of the input; a note, not a failure.
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
@@ -187,31 +189,9 @@ def test_matches_torch_to_second_order(device, transposed, data):
     """Values, gradients and gradients of gradients (d/d inputs of <grads, v>) equal torch's, in float64."""
     torch = pytest.importorskip("torch")
     case = data.draw(conv3d_case(transposed))
-    arrays = case_arrays(case)
-    ours = [mg.tensor(a, device=device, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    y = _op(case)(*ours)
     torch_op = torch.nn.functional.conv3d if case["output_padding"] is None else torch.nn.functional.conv_transpose3d
-    yt = torch_op(*theirs, **_kwargs(case))
-    assert y.shape == tuple(yt.shape)
-    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
-    rng = np.random.default_rng(case["seed"] + 2)
-    gy = rng.standard_normal(y.shape)
-    grads = mg.grad(y, ours, mg.tensor(gy, device=device), create_graph=True)
-    expected = torch.autograd.grad(yt, theirs, torch.tensor(gy), create_graph=True)
-    for g, e in zip(grads, expected):
-        np.testing.assert_allclose(g.numpy(), e.detach().numpy(), rtol=1e-10, atol=1e-12)
-    vs = [rng.standard_normal(a.shape) for a in arrays]
-    # <grads, v> is linear in each input (the gradients are bilinear), so its gradient is not trivially 0
-    inner = sum((g * mg.tensor(v, device=device)).sum() for g, v in zip(grads, vs))
-    inner_t = sum((e * torch.tensor(v)).sum() for e, v in zip(expected, vs))
-    second = mg.grad(inner, ours, allow_unused=True)
-    second_t = torch.autograd.grad(inner_t, theirs, allow_unused=True)
-    for g, e in zip(second, second_t):
-        if e is None:  # the bias's gradient depends on no input
-            assert g is None or not np.any(g.numpy())
-        else:
-            np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-10, atol=1e-12)
+    assert_matches_torch_to_second_order(torch, _op(case), lambda *t: torch_op(*t, **_kwargs(case)), case_arrays(case),
+                                         device, case["seed"] + 2, rtol=1e-10, atol=1e-12)
 
 
 @OPS

@@ -68,3 +68,32 @@ def assert_penalty_gradients_match(torch, ours, theirs, x, input_tol, param_tol)
         assert (p.grad is None) == (named[name].grad is None), name
         if p.grad is not None:
             np.testing.assert_allclose(p.grad.numpy(), named[name].grad.numpy(), err_msg=name, **param_tol)
+
+
+def assert_matches_torch_to_second_order(torch, op, torch_op, arrays, device, seed, **tol):
+    """``op`` on minigan tensors of ``arrays`` and ``torch_op`` on torch tensors of them: equal values,
+    gradients for the same output gradient, and gradients of <gradients, v> for random v (normals seeded
+    ``seed``), within ``tol``. An input whose second-order gradient torch finds unused (a bias, on which
+    no gradient depends) must get none or zeros."""
+    ours = [mg.tensor(a, device=device, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y, yt = op(*ours), torch_op(*theirs)
+    assert y.shape == tuple(yt.shape)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), **tol)
+    rng = np.random.default_rng(seed)
+    gy = rng.standard_normal(y.shape)
+    grads = mg.grad(y, ours, mg.tensor(gy, device=device), create_graph=True)
+    expected = torch.autograd.grad(yt, theirs, torch.tensor(gy), create_graph=True)
+    for g, e in zip(grads, expected):
+        np.testing.assert_allclose(g.numpy(), e.detach().numpy(), **tol)
+    vs = [rng.standard_normal(a.shape) for a in arrays]
+    # <grads, v> is linear in each input when the gradients are bilinear, so its gradient is not trivially 0
+    inner = sum((g * mg.tensor(v, device=device)).sum() for g, v in zip(grads, vs))
+    inner_t = sum((e * torch.tensor(v)).sum() for e, v in zip(expected, vs))
+    second = mg.grad(inner, ours, allow_unused=True)
+    second_t = torch.autograd.grad(inner_t, theirs, allow_unused=True)
+    for g, e in zip(second, second_t):
+        if e is None:
+            assert g is None or not np.any(g.numpy())
+        else:
+            np.testing.assert_allclose(g.numpy(), e.numpy(), **tol)
