@@ -7,6 +7,7 @@ from minigan.functional.adaptive_pooling import adaptive_max_pool1d, adaptive_ma
 from minigan.functional.arithmetic import (
     abs, add, astype, clip, div, exp, log, maximum, mul, neg, pow, sqrt, sub, to_device, where,
 )
+from minigan.functional.attention import scaled_dot_product_attention
 from minigan.functional.conv import conv2d, conv_transpose2d
 from minigan.functional.conv1d import conv1d, conv_transpose1d
 from minigan.functional.conv3d import conv3d, conv_transpose3d

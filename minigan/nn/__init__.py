@@ -5,6 +5,7 @@ from minigan.nn.activation import (
     PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmax2d, Softmin, Softplus, Softshrink, Softsign, Tanh,
     Tanhshrink, Threshold,
 )
+from minigan.nn.attention import MultiheadAttention
 from minigan.nn.container import Identity, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minigan.nn.conv import (
     Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, Fold, Unfold,
@@ -59,4 +60,5 @@ __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "EL
            "HuberLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
            "SoftMarginLoss", "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "MultiMarginLoss",
            "MultiLabelMarginLoss", "CosineSimilarity", "PairwiseDistance",
-           "RMSNorm", "Bilinear", "LPPool1d", "LPPool2d", "LPPool3d", "ParameterList", "ParameterDict"]
+           "RMSNorm", "Bilinear", "LPPool1d", "LPPool2d", "LPPool3d", "ParameterList", "ParameterDict",
+           "MultiheadAttention"]
