@@ -29,6 +29,7 @@ from minigan.nn.padding import (
     ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
     ZeroPad3d,
 )
+from minigan.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from minigan.nn.sampling import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d,
     AvgPool1d, AvgPool2d, AvgPool3d, ChannelShuffle, LPPool1d, LPPool2d, LPPool3d, MaxPool1d, MaxPool2d, MaxPool3d,
@@ -61,4 +62,4 @@ __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "EL
            "SoftMarginLoss", "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "MultiMarginLoss",
            "MultiLabelMarginLoss", "CosineSimilarity", "PairwiseDistance",
            "RMSNorm", "Bilinear", "LPPool1d", "LPPool2d", "LPPool3d", "ParameterList", "ParameterDict",
-           "MultiheadAttention"]
+           "MultiheadAttention", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
