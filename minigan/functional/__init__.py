@@ -3,7 +3,10 @@ from minigan.functional.activation import (
     celu, elu, gelu, glu, hardtanh, leaky_relu, log_softmax, logsigmoid, mish, prelu, relu, selu, sigmoid, silu,
     softmax, softmin, softplus, softsign, tanh, tanhshrink,
 )
-from minigan.functional.adaptive_pooling import adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d
+from minigan.functional.adaptive_pooling import (
+    adaptive_max_pool1d, adaptive_max_pool1d_with_indices, adaptive_max_pool2d, adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d, adaptive_max_pool3d_with_indices,
+)
 from minigan.functional.arithmetic import (
     abs, add, astype, clip, div, exp, log, maximum, mul, neg, pow, sqrt, sub, to_device, where,
 )
@@ -12,13 +15,16 @@ from minigan.functional.conv import conv2d, conv_transpose2d
 from minigan.functional.conv1d import conv1d, conv_transpose1d
 from minigan.functional.conv3d import conv3d, conv_transpose3d
 from minigan.functional.distance import cosine_similarity, normalize, pairwise_distance, pdist
+from minigan.functional.embedding_bag import embedding_bag
 from minigan.functional.dropout import (
     alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout,
 )
 from minigan.functional.fold import fold, unfold
+from minigan.functional.fractional_pooling import fractional_max_pool2d
 from minigan.functional.grid_sample import affine_grid, grid_sample
 from minigan.functional.interpolation import (
-    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, interpolate,
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, interpolate, upsample, upsample_bilinear,
+    upsample_nearest,
 )
 from minigan.functional.linear import bilinear, embedding, linear, matmul, one_hot
 from minigan.functional.loss import (
@@ -36,6 +42,7 @@ from minigan.functional.piecewise import (
 )
 from minigan.functional.pooling import (
     avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool2d, max_pool3d,
+    max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d_with_indices,
 )
 from minigan.functional.reduction import logsumexp, max, mean, min, std, sum, var
 from minigan.functional.sampling import (

@@ -196,3 +196,24 @@ def adaptive_max_pool3d(x, output_size, return_indices=False):
     int or a triple, None in it keeping that axis's size; indices are flat positions (d H + r) W + q in
     each (D, H, W) volume."""
     return _adaptive_max_pool("adaptive_max_pool3d", x, output_size, return_indices, 3)
+
+
+# PyTorch's ``*_with_indices`` names: the same pools, always returning (y, indices); like PyTorch's they take
+# (and ignore) a trailing return_indices.
+
+def adaptive_max_pool1d_with_indices(x, output_size, return_indices=False):
+    """``adaptive_max_pool1d(x, output_size, return_indices=True)``: (y, indices), as
+    ``torch.nn.functional.adaptive_max_pool1d_with_indices`` (``return_indices`` is ignored, as there)."""
+    return _adaptive_max_pool("adaptive_max_pool1d", x, output_size, True, 1)
+
+
+def adaptive_max_pool2d_with_indices(x, output_size, return_indices=False):
+    """``adaptive_max_pool2d(x, output_size, return_indices=True)``: (y, indices), as
+    ``torch.nn.functional.adaptive_max_pool2d_with_indices`` (``return_indices`` is ignored, as there)."""
+    return _adaptive_max_pool("adaptive_max_pool2d", x, output_size, True, 2)
+
+
+def adaptive_max_pool3d_with_indices(x, output_size, return_indices=False):
+    """``adaptive_max_pool3d(x, output_size, return_indices=True)``: (y, indices), as
+    ``torch.nn.functional.adaptive_max_pool3d_with_indices`` (``return_indices`` is ignored, as there)."""
+    return _adaptive_max_pool("adaptive_max_pool3d", x, output_size, True, 3)

@@ -1,6 +1,6 @@
 """Resizing: ``interpolate`` (PyTorch's modes nearest, nearest-exact, linear, bilinear, bicubic, trilinear
 and area, and antialias for bilinear and bicubic), ``adaptive_avg_pool1d``, ``adaptive_avg_pool2d`` and
-``adaptive_avg_pool3d``.
+``adaptive_avg_pool3d``; PyTorch's deprecated aliases ``upsample``, ``upsample_nearest`` and ``upsample_bilinear``.
 
 Every mode is linear in the input and separable. Resizing one axis from n samples to m is y = A x along
 that axis, for an (m, n) matrix A whose row i holds the weights that output sample i gives the input
@@ -28,6 +28,7 @@ column wide whose height changes: every row gets row 0's weights (its backward g
 """
 import functools
 import math
+import warnings
 
 import numpy as np
 
@@ -349,3 +350,30 @@ def adaptive_avg_pool3d(x, output_size):
     (C, D, H, W) -> (C, od, oh, ow), as ``torch.nn.functional.adaptive_avg_pool3d``; ``output_size`` is an
     int or a triple, None in it keeping that axis's size."""
     return _adaptive_avg_pool("adaptive_avg_pool3d", x, output_size, ("D", "H", "W"))
+
+
+def _deprecated(name):
+    # PyTorch warns on every call of these aliases (a UserWarning naming the alias); so do we.
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=3)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of ``interpolate(input, size, scale_factor, mode, align_corners)``, as
+    ``torch.nn.functional.upsample`` (which warns, as this does)."""
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated alias of ``interpolate(input, size, scale_factor, mode="nearest")``, as
+    ``torch.nn.functional.upsample_nearest`` (which warns, as this does)."""
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated alias of ``interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)``
+    for (N, C, H, W) input, as ``torch.nn.functional.upsample_bilinear`` (which warns, as this does):
+    note the corners are aligned, unlike interpolate's default."""
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

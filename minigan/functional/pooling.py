@@ -622,3 +622,24 @@ def lp_pool3d(x, norm_type, kernel_size, stride=None, ceil_mode=False):
     -> (N, C, Do, Ho, Wo), or unbatched (C, D, H, W) -> (C, Do, Ho, Wo), the windows those of ``avg_pool3d``
     without padding, K = kd kh kw. See lp_pool2d for the formula."""
     return _lp_pool("lp_pool3d", 3, x, norm_type, kernel_size, stride, ceil_mode)
+
+
+# PyTorch's ``*_with_indices`` names: the same pools, always returning (y, indices). PyTorch's versions take
+# (and ignore) a trailing return_indices too, so these accept it for the same call forms.
+
+def max_pool1d_with_indices(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``max_pool1d(..., return_indices=True)``: (y, indices), as ``torch.nn.functional.max_pool1d_with_indices``
+    (``return_indices`` is accepted and ignored, as there)."""
+    return _max_pool("max_pool1d", 1, x, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``max_pool2d(..., return_indices=True)``: (y, indices), as ``torch.nn.functional.max_pool2d_with_indices``
+    (``return_indices`` is accepted and ignored, as there)."""
+    return _max_pool("max_pool2d", 2, x, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``max_pool3d(..., return_indices=True)``: (y, indices), as ``torch.nn.functional.max_pool3d_with_indices``
+    (``return_indices`` is accepted and ignored, as there)."""
+    return _max_pool("max_pool3d", 3, x, kernel_size, stride, padding, dilation, ceil_mode, True)

@@ -12,7 +12,8 @@ from minigan.nn.conv import (
 )
 from minigan.nn.distance import CosineSimilarity, PairwiseDistance
 from minigan.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
-from minigan.nn.embedding import Embedding
+from minigan.nn.embedding import Embedding, EmbeddingBag
+from minigan.nn.fractional_pooling import FractionalMaxPool2d
 from minigan.nn.linear import Bilinear, Linear
 from minigan.nn.loss import (
     BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss,
@@ -48,6 +49,7 @@ __all__ = ["init", "utils", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "PReLU", "EL
            "Identity", "ModuleList", "ModuleDict", "Sequential",
            "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Fold", "Unfold",
            "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Embedding",
+           "EmbeddingBag", "FractionalMaxPool2d",
            "Linear", "Module", "Parameter",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
            "InstanceNorm3d", "LocalResponseNorm",
