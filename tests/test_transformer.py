@@ -14,6 +14,7 @@ import minigan as mg
 import minigan.functional as F
 from minigan import nn
 from gradcheck import check_double_grad, check_grad
+from torch_compare import float64_twins
 
 # PyTorch's own notices (its nested-tensor prototype, mixed bool / float masks) are not what is tested here.
 pytestmark = [pytest.mark.filterwarnings("ignore:Support for mismatched"),
@@ -88,13 +89,8 @@ def test_encoder_layer_matches_definition(device, seed, n, length, heads, norm_f
 # -- PyTorch twins ------------------------------------------------------------------------------------------
 
 def twins(torch, build, rng):
-    """build(nn) and build(torch.nn) in float64, PyTorch's parameters perturbed then loaded into ours."""
-    theirs = build(torch.nn).double()
-    with torch.no_grad():
-        for p in theirs.parameters():
-            p.add_(torch.tensor(rng.standard_normal(tuple(p.shape)) * 0.3))
-    ours = build(nn).double()
-    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    """build(nn) and build(torch.nn) in float64 with the same (perturbed) parameters, in eval mode."""
+    ours, theirs = float64_twins(torch, build, rng)
     return ours.eval(), theirs.eval()
 
 
