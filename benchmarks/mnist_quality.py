@@ -4,13 +4,14 @@
     python -m benchmarks.mnist_quality --seeds 0 --iters 500 --no-torch
     python -m benchmarks.mnist_quality --device cuda      # both frameworks on the GPU
     python -m benchmarks.mnist_quality --loss non-saturating  # another --loss for both
+    python -m benchmarks.mnist_quality --r1 10 --iters 2000   # the README's longer recipe, in both
 
 For each seed: `minigan train --seed S` (every other setting its default: DCGAN-28, the embedded 5,000
 MNIST digits, the relativistic average loss, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint
 batch of real and fake, samples from an EMA of G with decay 0.999) in its own process, and the same architecture, data, number of
 iterations and recipe written in PyTorch (pip install torch==2.13.0; used here only); the PyTorch loop
-reads the recipe's switches (d_batch, ema, feature_matching, mmd, loss) from the minigan run's config.json;
-it knows the non-saturating loss and the two relativistic ones. Both
+reads the recipe's switches (d_batch, ema, feature_matching, mmd, loss, r1, d_norm) from the minigan run's
+config.json; it knows the non-saturating loss and the two relativistic ones. Both
 are scored by minigan's shipped MNIST classifier on 5,000 samples drawn from the generator (its EMA) in
 eval mode:
 the share of each class (target: every class >= 5%), KL(class histogram || uniform)
@@ -38,11 +39,12 @@ NZ = 100  # W2's noise size (workloads.w2)
 DEFAULT_OUTPUT = os.path.join(HERE, "results", "mnist_quality.md")
 
 
-def run_minigan(seed, iters, workdir, device="cpu", loss=None):
+def run_minigan(seed, iters, workdir, device="cpu", loss=None, r1=None):
     out = os.path.join(workdir, f"minigan-{seed}")
     command = ["minigan", "train", "--seed", str(seed), "--out", out, "--device", device]
     command += ["--iters", str(iters)] if iters else []
     command += ["--loss", loss] if loss else []
+    command += ["--r1", repr(r1)] if r1 else []
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
@@ -89,13 +91,15 @@ def torch_losses(torch, loss):
 
 
 def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0.0, mmd=0.0, loss="non-saturating",
-              device="cpu", picture=None):
+              r1=0.0, d_norm="batch", device="cpu", picture=None):
     """W2 in PyTorch: pytorch/examples' DCGAN initialisation, per-epoch shuffling, eval-mode sampling.
-    ``d_batch``, ``ema_decay``, ``feature_matching``, ``mmd`` and ``loss`` follow minigan's Trainer, EMA
-    (the same warm-up of the decay, batch-norm buffers copied rather than averaged),
-    losses.feature_matching and losses.mmd (torch_mmd; both on the input of D's last layer, weighted,
-    added to G's loss) and the loss of that name (torch_losses). ``picture``: a PNG path for a grid of the
-    first 64 scored samples, to set beside the minigan run's own."""
+    ``d_batch``, ``ema_decay``, ``feature_matching``, ``mmd``, ``loss``, ``r1`` and ``d_norm`` follow
+    minigan's Trainer, EMA (the same warm-up of the decay, batch-norm buffers copied rather than
+    averaged), losses.feature_matching and losses.mmd (torch_mmd; both on the input of D's last layer,
+    weighted, added to G's loss), the loss of that name (torch_losses), regularisers.r1_penalty
+    (torch_r1, on D's own pass over the real batch) and models.per_sample_norm (layer_normalised).
+    ``picture``: a PNG path for a grid of the first 64 scored samples, to set beside the minigan run's
+    own."""
     import copy
 
     import torch
@@ -110,6 +114,8 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
     torch.manual_seed(seed)
     spec = w2()
     G, D = build(torch.nn, spec.generator), build(torch.nn, spec.discriminator)
+    if d_norm == "layer":
+        D = layer_normalised(torch, D)
 
     def dcgan_init(m):
         if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
@@ -149,6 +155,8 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
         else:
             real_logits, fake_logits = D(real), D(fake.detach())
         d_loss = d_loss_of(real_logits, fake_logits)
+        if r1:
+            d_loss = d_loss + torch_r1(torch, D, real, r1)
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
@@ -187,6 +195,21 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
     return {"framework": framework, "seed": seed, "seconds": seconds, "iters": iters, **mnist_metrics(samples)}
 
 
+def layer_normalised(torch, D):
+    """D (a torch.nn.Sequential) with each BatchNorm2d replaced by GroupNorm(1, C): minigan's
+    ``--d-norm layer`` (models.per_sample_norm), which the gradient penalties need."""
+    layers = [torch.nn.GroupNorm(1, m.num_features) if isinstance(m, torch.nn.BatchNorm2d) else m for m in D]
+    return torch.nn.Sequential(*layers)
+
+
+def torch_r1(torch, critic, real, gamma):
+    """minigan's regularisers.r1_penalty in PyTorch: gamma / 2 * E ||grad_x critic(x)||^2 at the real
+    batch, through a pass of its own, kept in the graph (double backward)."""
+    x = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return grad.flatten(1).pow(2).sum(1).mean() * (0.5 * float(gamma))
+
+
 def torch_mmd(real_h, fake_h):
     """minigan.gan.losses.mmd written in PyTorch: the squared MMD between two batches of features under
     Gaussian kernels at MMD_SCALES times the width mmd_bandwidth gives (held constant)."""
@@ -206,16 +229,20 @@ def torch_mmd(real_h, fake_h):
 
 
 def switches(config):
-    """(d_batch, ema, feature_matching, mmd, loss): the run's switches beyond the DCGAN numbers, from its
-    config.json."""
+    """(d_batch, ema, feature_matching, mmd, loss, r1, d_norm): the run's switches beyond the DCGAN
+    numbers, from its config.json."""
     return (config.get("d_batch", "separate"), config.get("ema", 0.0), config.get("feature_matching", 0.0),
-            config.get("mmd", 0.0), config.get("loss", "non-saturating"))
+            config.get("mmd", 0.0), config.get("loss", "non-saturating"), config.get("r1", 0.0),
+            config.get("d_norm", "batch"))
 
 
 def recipe(rows):
     """Those switches in words, for the report's header."""
-    d_batch, ema, matching, mmd, loss = switches(next((r["config"] for r in rows if "config" in r), {}))
-    return (f"the {loss} loss, D on {'one joint batch of real and fake' if d_batch == 'joint' else 'separate real and fake batches'}, "
+    d_batch, ema, matching, mmd, loss, r1, d_norm = switches(next((r["config"] for r in rows if "config" in r), {}))
+    return (f"the {loss} loss, "
+            + (f"the R1 penalty weighted {r1:g}, " if r1 else "")
+            + ("layer norm in D in place of batch norm, " if d_norm == "layer" else "")
+            + f"D on {'one joint batch of real and fake' if d_batch == 'joint' else 'separate real and fake batches'}, "
             + (f"feature matching weighted {matching:g} in G's loss, " if matching else "")
             + (f"the MMD of D's features weighted {mmd:g} in G's loss, " if mmd else "")
             + (f"samples from an EMA of G (decay {ema})" if ema else "samples from G itself"))
@@ -225,6 +252,7 @@ def reproduce(args):
     """The command that makes the same table (``--keep`` only decides where the run folders go)."""
     flags = ["--seeds", *map(str, args.seeds)] + (["--iters", str(args.iters)] if args.iters else [])
     flags += ["--loss", args.loss] if args.loss else []
+    flags += ["--r1", f"{args.r1:g}"] if args.r1 else []
     flags += ["--no-torch"] if args.no_torch else []
     flags += ["--device", args.device] if args.device != "cpu" else []
     if os.path.abspath(args.output) != os.path.abspath(DEFAULT_OUTPUT):
@@ -289,6 +317,7 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--iters", type=int, default=None, help="default: the default run's")
     parser.add_argument("--loss", help="minigan train's --loss for both frameworks (default: the default run's)")
+    parser.add_argument("--r1", type=float, help="minigan train's --r1 (the R1 penalty's weight) for both frameworks")
     parser.add_argument("--no-torch", action="store_true", help="score minigan alone")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where both frameworks train")
     parser.add_argument("--output", default=DEFAULT_OUTPUT)
@@ -302,7 +331,7 @@ def main(argv=None):
     workdir = args.keep or tempfile.mkdtemp(prefix="minigan-mnist-")
     rows = []
     for seed in args.seeds:
-        rows.append(run_minigan(seed, args.iters, workdir, args.device, args.loss))
+        rows.append(run_minigan(seed, args.iters, workdir, args.device, args.loss, args.r1))
         if args.keep:
             picture_minigan(os.path.join(workdir, f"minigan-{seed}"), seed, os.path.join(workdir, f"minigan-{seed}.png"))
         if not args.no_torch:

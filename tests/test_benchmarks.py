@@ -182,13 +182,52 @@ def test_concat_at_input_hides_forward_joint_but_gives_the_same_logits():
 def test_mnist_quality_reports_the_command_that_reproduces_it():
     import argparse
     from benchmarks import mnist_quality
-    default = argparse.Namespace(seeds=[0, 1], iters=None, no_torch=False, device="cpu", loss=None,
+    default = argparse.Namespace(seeds=[0, 1], iters=None, no_torch=False, device="cpu", loss=None, r1=None,
                                  output=mnist_quality.DEFAULT_OUTPUT)
     assert mnist_quality.reproduce(default) == "python -m benchmarks.mnist_quality --seeds 0 1"
     other = argparse.Namespace(seeds=[2, 5], iters=300, no_torch=True, device="cuda", loss="relativistic",
-                               output="out dir/q.md")
+                               r1=None, output="out dir/q.md")
     assert mnist_quality.reproduce(other) == ("python -m benchmarks.mnist_quality --seeds 2 5 --iters 300 "
                                               "--loss relativistic --no-torch --device cuda --output 'out dir/q.md'")
+
+    with_r1 = argparse.Namespace(seeds=[0], iters=2000, no_torch=False, device="cpu", loss=None, r1=10.0,
+                                 output=mnist_quality.DEFAULT_OUTPUT)
+    assert mnist_quality.reproduce(with_r1) == "python -m benchmarks.mnist_quality --seeds 0 --iters 2000 --r1 10"
+
+
+def test_pytorchs_r1_penalty_is_minigans():
+    """The PyTorch run of a recipe with --r1 adds the same penalty as minigan: value, and its gradient
+    with respect to the critic's weights (a double backward in both)."""
+    torch = pytest.importorskip("torch")
+    from benchmarks.mnist_quality import torch_r1
+    from minigan.gan.regularisers import r1_penalty
+    rng = np.random.default_rng(3)
+    real, w = rng.standard_normal((5, 1, 4, 4)), rng.standard_normal((16, 3))
+    w_t, w_m = torch.tensor(w, requires_grad=True), mg.tensor(w, requires_grad=True)
+    value_t = torch_r1(torch, lambda x: torch.tanh(x.flatten(1) @ w_t).pow(2).sum(1), torch.tensor(real), 10)
+    value_m = r1_penalty(lambda x: ((x.reshape(5, 16) @ w_m).tanh() ** 2).sum(axis=1), mg.tensor(real), 10)
+    value_t.backward()
+    value_m.backward()
+    np.testing.assert_allclose(value_t.item(), value_m.item(), rtol=1e-12)
+    np.testing.assert_allclose(w_t.grad.numpy(), w_m.grad.numpy(), rtol=1e-10)
+
+
+def test_pytorchs_layer_normalised_d_is_minigans():
+    """--d-norm layer in the PyTorch loop: W2's D with GroupNorm(1, 128) for its batch norm computes what
+    minigan's DCGAN-28 discriminator with norm="layer" does, given the same weights."""
+    torch = pytest.importorskip("torch")
+    from benchmarks.mnist_quality import layer_normalised
+    from minigan.gan.models import DCGAN28Discriminator
+    mg.manual_seed(4)
+    mine = DCGAN28Discriminator(norm="layer")
+    theirs = layer_normalised(torch, workloads.build(torch.nn, workloads.w2().discriminator))
+    assert sum(isinstance(m, torch.nn.GroupNorm) for m in theirs) == 1
+    with torch.no_grad():
+        for p, q in zip(theirs.parameters(), mine.parameters(), strict=True):
+            p.copy_(torch.from_numpy(q.numpy()))
+    x = np.random.default_rng(4).uniform(-1, 1, (6, 1, 28, 28)).astype(np.float32)
+    np.testing.assert_allclose(theirs(torch.from_numpy(x)).detach().numpy(), mine(mg.tensor(x)).numpy(),
+                               rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("loss", ["non-saturating", "relativistic", "rpgan"])
