@@ -263,7 +263,7 @@ def reproduce(args):
 def report(rows, command, device="cpu"):
     from minigan import backend
     where = f"; both frameworks on {device} ({', '.join(backend.cuda_device_names())})" if device != "cpu" else ""
-    lines = ["# MNIST quality of the default `minigan train` run, beside PyTorch", "",
+    lines = ["# MNIST quality of `minigan train` beside PyTorch running the same recipe", "",
              "Scored by minigan's shipped MNIST classifier on 5,000 eval-mode samples. Targets: every class "
              ">= 5% of samples, KL(class histogram || uniform) <= 0.10, Frechet distance no worse than PyTorch's "
              "with the same architecture (W2), data (the embedded 5,000 digits), iterations and recipe (batch 128, "
