@@ -189,7 +189,6 @@ def test_mnist_quality_reports_the_command_that_reproduces_it():
                                r1=None, output="out dir/q.md")
     assert mnist_quality.reproduce(other) == ("python -m benchmarks.mnist_quality --seeds 2 5 --iters 300 "
                                               "--loss relativistic --no-torch --device cuda --output 'out dir/q.md'")
-
     with_r1 = argparse.Namespace(seeds=[0], iters=2000, no_torch=False, device="cpu", loss=None, r1=10.0,
                                  output=mnist_quality.DEFAULT_OUTPUT)
     assert mnist_quality.reproduce(with_r1) == "python -m benchmarks.mnist_quality --seeds 0 --iters 2000 --r1 10"
