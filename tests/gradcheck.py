@@ -80,3 +80,22 @@ def check_double_grad(fn, arrays, device="cpu", atol=1e-5, rtol=1e-3, seed=0):
     # then cope with parts of the first gradient that depend on gy alone and need no gradient.
     gy_const = mg.tensor(gy0, device=device)
     check_grad(lambda *xs: first_grad_dot_v(*xs, gy_const), arrays, device, atol=atol, rtol=rtol, seed=seed + 3)
+
+
+def check_third_order(fn, x, w, rtol=1e-4, atol=1e-6):
+    """d/dw of ||H v||^2, H v = d/dx <d/dx sum(fn(x, w)), v> a Hessian-vector product in x (v random),
+    against central differences in w: the second derivative, built under ``create_graph``, must itself
+    be differentiable (exact to third order). x, w: float64 arrays."""
+    xt = mg.tensor(np.array(x, dtype=np.float64), requires_grad=True)
+    v = mg.tensor(np.random.default_rng(5).standard_normal(np.shape(x)))
+
+    def penalty(w_array):
+        wt = mg.tensor(np.array(w_array, dtype=np.float64), requires_grad=True)
+        gx, = mg.grad(fn(xt, wt).sum(), [xt], create_graph=True)
+        hv, = mg.grad((gx * v).sum(), [xt], create_graph=True)
+        return (hv * hv).sum(), wt
+
+    value, wt = penalty(w)
+    analytic, = mg.grad(value, [wt])
+    numeric = numerical_grad(lambda arrs: penalty(arrs[0])[0].item(), [np.array(w, dtype=np.float64)])[0]
+    np.testing.assert_allclose(analytic.numpy(), numeric, rtol=rtol, atol=atol)

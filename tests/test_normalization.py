@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 import minigan as mg
 import minigan.functional as F
 from minigan import kernels
-from gradcheck import check_double_grad, check_grad
+from gradcheck import check_double_grad, check_grad, check_third_order
 from layouts import channels_last, is_channels_last
 
 
@@ -188,24 +188,8 @@ def test_training_double_backward_on_device(device, rng):
 
 def test_training_third_order(rng):
     """With create_graph the second derivative is itself differentiable: d/dw of (d/dx)^2 stays exact."""
-    x = mg.tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
-    w = mg.tensor(rng.standard_normal(2), requires_grad=True)
-    v = mg.tensor(rng.standard_normal((4, 2, 3)))
-
-    def penalty(w_array):
-        ww = mg.tensor(w_array, requires_grad=True)
-        gx, = mg.grad(F.tanh(F.batch_norm(x, None, None, ww, None, training=True)).sum(), [x], create_graph=True)
-        hv, = mg.grad((gx * v).sum(), [x], create_graph=True)  # a Hessian-vector product in x
-        return (hv * hv).sum(), ww
-
-    value, ww = penalty(w.data)
-    analytic, = mg.grad(value, [ww])
-    eps, numeric = 1e-6, np.zeros(2)
-    for k in range(2):
-        step = np.zeros(2)
-        step[k] = eps
-        numeric[k] = (penalty(w.data + step)[0].item() - penalty(w.data - step)[0].item()) / (2 * eps)
-    np.testing.assert_allclose(analytic.numpy(), numeric, rtol=1e-4, atol=1e-6)
+    check_third_order(lambda x, w: F.tanh(F.batch_norm(x, None, None, w, None, training=True)),
+                      rng.standard_normal((4, 2, 3)), rng.standard_normal(2))
 
 
 def test_gradient_penalty_through_training_batch_norm_matches_torch(rng):

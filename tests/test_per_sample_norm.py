@@ -13,7 +13,7 @@ from hypothesis import given, strategies as st
 import minigan as mg
 import minigan.functional as F
 from minigan import nn
-from gradcheck import check_double_grad, check_grad
+from gradcheck import check_double_grad, check_grad, check_third_order
 from torch_compare import assert_penalty_gradients_match, assert_reprs_and_state_dicts_match, float64_twins
 
 
@@ -197,6 +197,19 @@ def test_second_order(op, affine, then_tanh):
     else:
         arrays, fn = _group_norm_case((2, 4, 3), 2, affine, seed=1, instance=op == "instance")
     check_double_grad((lambda *xs: F.tanh(fn(*xs))) if then_tanh else fn, arrays)
+
+
+@pytest.mark.parametrize("op", ["layer", "group"])
+def test_third_order(rng, op):
+    """Under create_graph a penalty's second derivative through the norm is differentiable again: the
+    tensor path of StandardiseGrad.backward, which the second-order checks do not reach."""
+    if op == "layer":
+        fn, x = (lambda x, w: F.tanh(F.layer_norm(x, (2, 3), w))), rng.standard_normal((3, 2, 3))
+        w = rng.standard_normal((2, 3))
+    else:
+        fn, x = (lambda x, w: F.tanh(F.group_norm(x, 2, w))), rng.standard_normal((2, 4, 3))
+        w = rng.standard_normal(4)
+    check_third_order(fn, x, w)
 
 
 def test_gradients_on_device(device, rng):
