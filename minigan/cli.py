@@ -75,6 +75,8 @@ def _parser():
     t.add_argument("--instance-noise-iters", type=int,
                    help="iterations over which the instance noise anneals to 0 (default: the whole run)")
     t.add_argument("--r1", type=float, help="R1 penalty weight gamma (default 0: off)")
+    t.add_argument("--r1-batch", type=int, metavar="N",
+                   help="take the R1 penalty on the first N real samples of each batch only (default: all)")
     t.add_argument("--feature-matching", type=float, metavar="WEIGHT",
                    help="weight of feature matching in G's loss (default 0: off)")
     t.add_argument("--mmd", type=float, metavar="WEIGHT",
@@ -110,7 +112,7 @@ def _parser():
 
 _TRAIN_FLAGS = ("model", "dataset", "data_dir", "download", "loss", "iters", "batch_size", "optimizer", "lr",
                 "lr_g", "lr_d", "betas", "n_critic", "d_batch", "d_norm", "label_smoothing", "label_flip",
-                "instance_noise", "instance_noise_iters", "r1", "feature_matching", "mmd", "ema", "nz", "seed",
+                "instance_noise", "instance_noise_iters", "r1", "r1_batch", "feature_matching", "mmd", "ema", "nz", "seed",
                 "device", "out", "sample_every", "samples", "checkpoint_every")
 
 

@@ -225,6 +225,9 @@ def bad_cases(tmp_path, toy_run):
         "out is a file": ([*TOY, "--out", empty / "notes.txt"], "is a file, not a folder"),
         "nz 0": ([*TOY, "--nz", "0"], "--nz, the size of the noise vector, must be at least 1"),
         "negative r1": ([*TOY, "--r1", "-1"], "--r1 is a penalty weight >= 0"),
+        "r1-batch 0": ([*TOY, "--r1", "1", "--r1-batch", "0"],
+                       "--r1-batch, the real samples per batch that the R1 penalty is taken on, must be at least 1 "
+                       "(got 0)"),
         "infinite lr": ([*TOY, "--lr", "inf"], "--lr must be a positive number"),
         "negative lr-g": ([*TOY, "--lr-g", "-1"], "--lr-g must be a positive number (got -1.0)"),
         "negative sample-every": ([*TOY, "--sample-every", "-1"], "--sample-every must be >= 0"),
@@ -242,7 +245,7 @@ CASES = ["unknown model", "unknown loss", "no usable files", "mixed sizes", "bat
          "resume as another model", "out holds a run", "unknown data set", "missing data folder", "data set is a file",
          "not a run folder", "bad sample file", "sample into a folder", "sample where nothing can be written",
          "config edited by hand", "label without classes", "no command", "bad number", "out is a file", "nz 0",
-         "negative r1", "infinite lr", "negative lr-g", "negative sample-every", "negative feature matching",
+         "negative r1", "r1-batch 0", "infinite lr", "negative lr-g", "negative sample-every", "negative feature matching",
          "negative mmd", "unknown d-norm", "conditional without labels", "run stopped before a checkpoint",
          "resume without a checkpoint"]
 

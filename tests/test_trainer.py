@@ -201,6 +201,29 @@ def test_r1_is_each_samples_own_penalty_only_without_batch_norm(model):
         assert np.isclose(whole, np.mean(one_at_a_time), rtol=1e-4) == equal, (d_norm, whole, one_at_a_time)
 
 
+@pytest.mark.parametrize("model", ["dcgan", "cdcgan"])
+def test_r1_batch_takes_the_penalty_on_the_first_real_samples(model, monkeypatch):
+    """r1_batch=K: the D step's R1 penalty is taken on the first K samples of the real batch it trains
+    on (with their labels, for a conditional D); None: on all of them."""
+    import minigan.gan.trainer as trainer_module
+    penalty, calls = trainer_module.r1_penalty, []
+
+    def recording(critic, real, gamma):
+        value = penalty(critic, real, gamma)  # a conditional critic given the wrong labels fails here
+        calls.append(real.numpy().copy())
+        return value
+
+    monkeypatch.setattr(trainer_module, "r1_penalty", recording)
+    for r1_batch, size in ((3, 3), (None, 8)):
+        trainer = make_trainer(model, iters=1, batch_size=8, r1=1.0, r1_batch=r1_batch)
+        batches, next_batch = [], trainer.next_batch
+        trainer.next_batch = lambda: batches.append(next_batch()) or batches[-1]
+        calls.clear()
+        trainer.train()
+        assert len(calls) == 1 and len(calls[0]) == size
+        np.testing.assert_array_equal(calls[0], batches[0][0].numpy()[:size])
+
+
 @pytest.mark.parametrize("d_batch", ["separate", "joint"])
 @pytest.mark.parametrize("term", ["feature_matching", "mmd"])
 def test_a_feature_term_adds_its_weighted_value_to_the_generator_loss(term, d_batch, monkeypatch):

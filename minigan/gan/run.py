@@ -101,6 +101,9 @@ def _check_numbers(cfg):
         (0 <= cfg.label_flip <= 1, f"--label-flip must lie in [0, 1] (got {cfg.label_flip})"),
         (cfg.ema == 0 or 0 < cfg.ema < 1, f"--ema is a decay in (0, 1), e.g. 0.999, or 0 for off (got {cfg.ema})"),
         (0 <= cfg.r1 < math.inf, f"--r1 is a penalty weight >= 0 (got {cfg.r1})"),
+        (cfg.r1_batch is None or cfg.r1_batch >= 1,
+         f"--r1-batch, the real samples per batch that the R1 penalty is taken on, must be at least 1 "
+         f"(got {cfg.r1_batch})"),
         (0 <= cfg.feature_matching < math.inf,
          f"--feature-matching is a weight >= 0 (got {cfg.feature_matching})"),
         (0 <= cfg.mmd < math.inf, f"--mmd is a weight >= 0 (got {cfg.mmd})"),

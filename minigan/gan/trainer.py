@@ -71,6 +71,9 @@ class TrainConfig:
     # number, so a run resumed with a larger --iters keeps it: the noise does not come back in the extension).
     instance_noise_iters: int = 0
     r1: float = 0.0
+    # R1 on the first r1_batch real samples of each batch only: the same penalty in expectation, as
+    # D scores each sample alone, for that fraction of its double backward. None: the whole batch.
+    r1_batch: Optional[int] = None
     feature_matching: float = 0.0  # weight of losses.feature_matching in G's loss (D must take features=True); 0: off
     mmd: float = 0.0  # weight of losses.mmd on D's features in G's loss (D must take features=True); 0: off
     ema: float = 0.0  # EMA decay of G's weights (e.g. 0.999); 0: off
@@ -235,7 +238,8 @@ class Trainer:
                 d_loss = loss.d_loss(real_logits, fake_logits, target)
                 penalty = loss.penalty(self.critic(labels), real_in, fake_in)
                 if cfg.r1:
-                    r1 = r1_penalty(self.critic(labels), real_in, cfg.r1)
+                    few = slice(cfg.r1_batch)
+                    r1 = r1_penalty(self.critic(None if labels is None else labels[few]), real_in[few], cfg.r1)
                     penalty = r1 if penalty is None else penalty + r1
                 total = d_loss if penalty is None else d_loss + penalty
                 self._check_finite(it, "discriminator", total)
