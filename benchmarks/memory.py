@@ -47,7 +47,7 @@ def peak_rss(workload, framework, batch, iterations=3, threads=2, timeout=900):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__)
-    parser.add_argument("workload", choices=["W1", "W2", "W3"])
+    parser.add_argument("workload", choices=["W1", "W2", "W2R1", "W3"])
     parser.add_argument("framework", choices=["minigan", "torch"])
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--iterations", type=int, default=3)

@@ -10,7 +10,7 @@ For each seed: `minigan train --seed S` (every other setting its default: DCGAN-
 MNIST digits, the relativistic average loss, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint
 batch of real and fake, samples from an EMA of G with decay 0.999) in its own process, and the same architecture, data, number of
 iterations and recipe written in PyTorch (pip install torch==2.13.0; used here only); the PyTorch loop
-reads the recipe's switches (d_batch, ema, feature_matching, mmd, loss, r1, d_norm) from the minigan run's
+reads the recipe's switches (d_batch, ema, feature_matching, mmd, loss, r1, d_norm, r1_batch) from the minigan run's
 config.json; it knows the non-saturating loss and the two relativistic ones. Both
 are scored by minigan's shipped MNIST classifier on 5,000 samples drawn from the generator (its EMA) in
 eval mode:
@@ -39,12 +39,13 @@ NZ = 100  # W2's noise size (workloads.w2)
 DEFAULT_OUTPUT = os.path.join(HERE, "results", "mnist_quality.md")
 
 
-def run_minigan(seed, iters, workdir, device="cpu", loss=None, r1=None):
+def run_minigan(seed, iters, workdir, device="cpu", loss=None, r1=None, r1_batch=None):
     out = os.path.join(workdir, f"minigan-{seed}")
     command = ["minigan", "train", "--seed", str(seed), "--out", out, "--device", device]
     command += ["--iters", str(iters)] if iters else []
     command += ["--loss", loss] if loss else []
-    command += ["--r1", repr(r1)] if r1 else []
+    command += ["--r1", repr(r1)] if r1 is not None else []
+    command += ["--r1-batch", str(r1_batch)] if r1_batch else []
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
@@ -91,9 +92,10 @@ def torch_losses(torch, loss):
 
 
 def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0.0, mmd=0.0, loss="non-saturating",
-              r1=0.0, d_norm="batch", device="cpu", picture=None):
+              r1=0.0, d_norm="batch", r1_batch=None, device="cpu", picture=None):
     """W2 in PyTorch: pytorch/examples' DCGAN initialisation, per-epoch shuffling, eval-mode sampling.
-    ``d_batch``, ``ema_decay``, ``feature_matching``, ``mmd``, ``loss``, ``r1`` and ``d_norm`` follow
+    ``d_batch``, ``ema_decay``, ``feature_matching``, ``mmd``, ``loss``, ``r1``, ``d_norm`` and ``r1_batch``
+    (the penalty on the first r1_batch reals; None: all) follow
     minigan's Trainer, EMA (the same warm-up of the decay, batch-norm buffers copied rather than
     averaged), losses.feature_matching and losses.mmd (torch_mmd; both on the input of D's last layer,
     weighted, added to G's loss), the loss of that name (torch_losses), regularisers.r1_penalty
@@ -156,11 +158,11 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
             real_logits, fake_logits = D(real), D(fake.detach())
         d_loss = d_loss_of(real_logits, fake_logits)
         if r1:
-            d_loss = d_loss + torch_r1(torch, D, real, r1)
+            d_loss = d_loss + torch_r1(torch, D, real[:r1_batch], r1)
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
-        if d_batch == "joint":
+        if d_batch == "joint" and d_norm == "batch":  # as minigan: only batch norm makes D's logits depend on the real half
             logits, h = scored(torch.cat([real, fake]))
             real_out, out, real_h, fake_h = logits[:batch], logits[batch:], h[:batch], h[batch:]
         else:
@@ -229,18 +231,20 @@ def torch_mmd(real_h, fake_h):
 
 
 def switches(config):
-    """(d_batch, ema, feature_matching, mmd, loss, r1, d_norm): the run's switches beyond the DCGAN
-    numbers, from its config.json."""
+    """(d_batch, ema, feature_matching, mmd, loss, r1, d_norm, r1_batch): the run's switches beyond the
+    DCGAN numbers, from its config.json."""
     return (config.get("d_batch", "separate"), config.get("ema", 0.0), config.get("feature_matching", 0.0),
             config.get("mmd", 0.0), config.get("loss", "non-saturating"), config.get("r1", 0.0),
-            config.get("d_norm", "batch"))
+            config.get("d_norm", "batch"), config.get("r1_batch"))
 
 
 def recipe(rows):
     """Those switches in words, for the report's header."""
-    d_batch, ema, matching, mmd, loss, r1, d_norm = switches(next((r["config"] for r in rows if "config" in r), {}))
+    d_batch, ema, matching, mmd, loss, r1, d_norm, r1_batch = switches(
+        next((r["config"] for r in rows if "config" in r), {}))
     return (f"the {loss} loss, "
-            + (f"the R1 penalty weighted {r1:g}, " if r1 else "")
+            + (f"the R1 penalty weighted {r1:g}" + (f" on {r1_batch} reals of each batch" if r1_batch else "") + ", "
+               if r1 else "")
             + ("layer norm in D in place of batch norm, " if d_norm == "layer" else "")
             + f"D on {'one joint batch of real and fake' if d_batch == 'joint' else 'separate real and fake batches'}, "
             + (f"feature matching weighted {matching:g} in G's loss, " if matching else "")
@@ -252,7 +256,8 @@ def reproduce(args):
     """The command that makes the same table (``--keep`` only decides where the run folders go)."""
     flags = ["--seeds", *map(str, args.seeds)] + (["--iters", str(args.iters)] if args.iters else [])
     flags += ["--loss", args.loss] if args.loss else []
-    flags += ["--r1", f"{args.r1:g}"] if args.r1 else []
+    flags += ["--r1", f"{args.r1:g}"] if args.r1 is not None else []
+    flags += ["--r1-batch", str(args.r1_batch)] if args.r1_batch else []
     flags += ["--no-torch"] if args.no_torch else []
     flags += ["--device", args.device] if args.device != "cpu" else []
     if os.path.abspath(args.output) != os.path.abspath(DEFAULT_OUTPUT):
@@ -318,6 +323,7 @@ def main(argv=None):
     parser.add_argument("--iters", type=int, default=None, help="default: the default run's")
     parser.add_argument("--loss", help="minigan train's --loss for both frameworks (default: the default run's)")
     parser.add_argument("--r1", type=float, help="minigan train's --r1 (the R1 penalty's weight) for both frameworks")
+    parser.add_argument("--r1-batch", type=int, help="minigan train's --r1-batch for both frameworks")
     parser.add_argument("--no-torch", action="store_true", help="score minigan alone")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where both frameworks train")
     parser.add_argument("--output", default=DEFAULT_OUTPUT)
@@ -331,7 +337,7 @@ def main(argv=None):
     workdir = args.keep or tempfile.mkdtemp(prefix="minigan-mnist-")
     rows = []
     for seed in args.seeds:
-        rows.append(run_minigan(seed, args.iters, workdir, args.device, args.loss, args.r1))
+        rows.append(run_minigan(seed, args.iters, workdir, args.device, args.loss, args.r1, args.r1_batch))
         if args.keep:
             picture_minigan(os.path.join(workdir, f"minigan-{seed}"), seed, os.path.join(workdir, f"minigan-{seed}.png"))
         if not args.no_torch:

@@ -22,17 +22,17 @@ PROG = "minigan bench" if __package__ == "minigan.benchmarks" else "python -m be
 
 # Per workload: (samples, interleaving rounds) of a full run. A round times a block of
 # samples / rounds iterations of each framework, after a pause and one untimed iteration.
-FULL = {"W1": (50, 5), "W2": (15, 5), "W3": (4, 4)}
-QUICK_BATCH = {"W1": 16, "W2": 16, "W3": 2}
+FULL = {"W1": (50, 5), "W2": (15, 5), "W2R1": (15, 5), "W3": (4, 4)}
+QUICK_BATCH = {"W1": 16, "W2": 16, "W2R1": 16, "W3": 2}
 
 
 def _parser():
     p = argparse.ArgumentParser(
         prog=PROG,
-        description="Time minigan's kernels and the W1/W2/W3 GAN workloads (against PyTorch where it is "
+        description="Time minigan's kernels and the W1/W2/W2R1/W3 GAN workloads (against PyTorch where it is "
                     "installed), measure peak memory and profile W2; write JSON and markdown results.")
-    p.add_argument("--workloads", default="W1,W2,W3",
-                   help="comma-separated workloads to run end to end (default: W1,W2,W3; empty: none)")
+    p.add_argument("--workloads", default="W1,W2,W2R1,W3",
+                   help="comma-separated workloads to run end to end (default: W1,W2,W2R1,W3; empty: none)")
     p.add_argument("--kernels-only", action="store_true", help="only the kernel benchmarks")
     p.add_argument("--no-kernels", action="store_true", help="skip the kernel benchmarks")
     p.add_argument("--repeats", type=int, help="timed samples per candidate (default: per workload, 10 for kernels)")

@@ -1,4 +1,4 @@
-"""The end-to-end workloads W1, W2, W3 of DESIGN section 7, built the same way in minigan and PyTorch.
+"""The end-to-end workloads W1, W2, W3 of DESIGN section 7, and W2R1, built the same way in minigan and PyTorch.
 
 Each model is a list of layer specs, (class name, args, kwargs), and both frameworks build it from
 their own ``nn`` module (``minigan.nn`` and ``torch.nn`` share the class names and arguments), so the
@@ -11,6 +11,10 @@ BCE-with-logits(D(fake), 1) (non-saturating); both with Adam(lr 2e-4, betas (0.5
 
 W3 is pytorch/examples' dcgan without D's final Sigmoid: the loss takes logits (BCE-with-logits is
 the stable form of the example's Sigmoid + BCELoss, and costs the same).
+
+W2R1 is W2 with the R1 penalty (gamma 10) added to D's loss, on the whole real batch, and D's batch
+norm replaced by a per-sample layer norm (GroupNorm(1, 128)), as a gradient penalty needs: the penalty's
+double backward, which W1 to W3 never run (what ``minigan train --r1 10`` does on each D step).
 """
 from typing import NamedTuple
 
@@ -20,13 +24,15 @@ LR, BETAS = 2e-4, (0.5, 0.999)
 
 
 class Spec(NamedTuple):
-    """A workload: the layer specs of G and D, the noise shape and the real-batch shape (batch first)."""
+    """A workload: the layer specs of G and D, the noise shape and the real-batch shape (batch first),
+    and the weight of the R1 penalty in D's loss (0: none)."""
     name: str
     title: str
     generator: list
     discriminator: list
     noise: tuple
     image: tuple
+    r1: float = 0.0
 
 
 def _layer(name, *args, **kwargs):
@@ -52,6 +58,13 @@ def w2():
     return Spec("W2", "dcgan-28", g, d, (100,), (1, 28, 28))
 
 
+def w2_r1():
+    spec = w2()
+    d = [_layer("GroupNorm", 1, 128) if name == "BatchNorm2d" else (name, args, kwargs)
+         for name, args, kwargs in spec.discriminator]
+    return spec._replace(name="W2R1", title="dcgan-28 + R1", discriminator=d, r1=10.0)
+
+
 def w3(nz=100, ngf=64, ndf=64, nc=3):
     def up(cin, cout, stride, pad):
         return [_layer("ConvTranspose2d", cin, cout, 4, stride, pad, bias=False), _layer("BatchNorm2d", cout),
@@ -67,7 +80,7 @@ def w3(nz=100, ngf=64, ndf=64, nc=3):
     return Spec("W3", "dcgan-64", g, d, (nz, 1, 1), (nc, 64, 64))
 
 
-SPECS = {"W1": w1, "W2": w2, "W3": w3}
+SPECS = {"W1": w1, "W2": w2, "W2R1": w2_r1, "W3": w3}
 
 
 def build(nn, layers):
@@ -91,8 +104,9 @@ def initial_weights(layers, seed):
             arrays.append(rng.normal(0, 0.02, shape))
             if has_bias:
                 arrays.append(np.zeros(cout))
-        elif name.startswith("BatchNorm"):
-            arrays += [rng.normal(1, 0.02, args[0]), np.zeros(args[0])]
+        elif name.startswith("BatchNorm") or name == "GroupNorm":
+            channels = args[-1]  # BatchNorm2d(C), GroupNorm(groups, C)
+            arrays += [rng.normal(1, 0.02, channels), np.zeros(channels)]
         elif name == "Linear":
             fan_in, fan_out = args
             bound = 1 / np.sqrt(fan_in)
@@ -131,8 +145,9 @@ class MiniganWorkload:
         import minigan as mg
         import minigan.functional as F
         from minigan import nn, optim
+        from minigan.gan.regularisers import r1_penalty
 
-        self.mg, self.F, self.device = mg, F, device
+        self.mg, self.F, self.device, self.r1_penalty = mg, F, device, r1_penalty
         self.G, self.D = build(nn, spec.generator), build(nn, spec.discriminator)
         for model, layers, s in ((self.G, spec.generator, seed), (self.D, spec.discriminator, seed + 1)):
             for p, a in zip(model.parameters(), initial_weights(layers, s)):
@@ -142,7 +157,7 @@ class MiniganWorkload:
         self.opt_d = optim.Adam(self.D.parameters(), lr=LR, betas=BETAS)
         self.real = mg.tensor(real_batch(spec, batch, seed), device=device)
         self.ones, self.zeros = mg.ones(batch, 1, device=device), mg.zeros(batch, 1, device=device)
-        self.noise = (batch,) + spec.noise
+        self.noise, self.r1 = (batch,) + spec.noise, spec.r1
         mg.manual_seed(seed)
 
     def step(self):
@@ -151,6 +166,8 @@ class MiniganWorkload:
         fake = self.G(mg.randn(*self.noise, device=self.device))
         self.opt_d.zero_grad()
         loss_d = bce(self.D(self.real), self.ones) + bce(self.D(fake.detach()), self.zeros)
+        if self.r1:
+            loss_d = loss_d + self.r1_penalty(self.D, self.real, self.r1)
         loss_d.backward()
         self.opt_d.step()
         self.opt_g.zero_grad()
@@ -170,7 +187,9 @@ class TorchWorkload:
     def __init__(self, spec, batch, seed=0, device="cpu"):
         import torch
 
-        self.torch, self.device = torch, torch.device(device)
+        from .mnist_quality import torch_r1
+
+        self.torch, self.device, self.r1_penalty = torch, torch.device(device), torch_r1
         self.G, self.D = build(torch.nn, spec.generator), build(torch.nn, spec.discriminator)
         with torch.no_grad():
             for model, layers, s in ((self.G, spec.generator, seed), (self.D, spec.discriminator, seed + 1)):
@@ -182,7 +201,7 @@ class TorchWorkload:
         self.real = torch.from_numpy(real_batch(spec, batch, seed)).to(self.device)
         self.ones = torch.ones(batch, 1, device=self.device)
         self.zeros = torch.zeros(batch, 1, device=self.device)
-        self.noise = (batch,) + spec.noise
+        self.noise, self.r1 = (batch,) + spec.noise, spec.r1
         torch.manual_seed(seed)
 
     def step(self):
@@ -191,6 +210,8 @@ class TorchWorkload:
         fake = self.G(torch.randn(*self.noise, device=self.device))
         self.opt_d.zero_grad()
         loss_d = bce(self.D(self.real), self.ones) + bce(self.D(fake.detach()), self.zeros)
+        if self.r1:
+            loss_d = loss_d + self.r1_penalty(torch, self.D, self.real, self.r1)
         loss_d.backward()
         self.opt_d.step()
         loss_d = loss_d.detach()  # as in MiniganWorkload.step
