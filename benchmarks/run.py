@@ -63,7 +63,8 @@ def _import_torch(args, log):
     return torch
 
 
-def _set_threads(n, log):
+def set_threads(n, log):
+    """n threads for NumPy's BLAS and for Numba (where it is installed); ``log`` says if BLAS would not."""
     if not machine.set_blas_threads(n):
         log(f"could not set NumPy's BLAS threads (BLAS: {machine.blas_name()}); it uses its default")
     try:
@@ -134,7 +135,7 @@ def main(argv=None):
         print(message, file=sys.stderr, flush=True)
 
     start = time.time()
-    _set_threads(args.threads, log)
+    set_threads(args.threads, log)
     torch = _import_torch(args, log)
     if args.device == "cuda":
         import minigan

@@ -116,6 +116,16 @@ _TRAIN_FLAGS = ("model", "dataset", "data_dir", "download", "loss", "iters", "ba
                 "device", "out", "sample_every", "samples", "checkpoint_every")
 
 
+def train_flags(argv):
+    """The settings that ``minigan train ARGV`` gives, as keyword arguments of ``run.resolve_config``
+    (None where a flag is not given); for scripts that build a run the way the command would."""
+    return _train_settings(_parser().parse_args(["train", *argv]))
+
+
+def _train_settings(args):
+    return {k: getattr(args, k) for k in _TRAIN_FLAGS}
+
+
 def _slow_kernels_note(cfg):
     """One line when a CPU run will use the NumPy reference kernels because Numba's did not load."""
     from minigan import kernels
@@ -133,7 +143,7 @@ def _train(args):
     from minigan.gan import run
     from minigan.gan.trainer import NonFiniteLossError
     _need_cli_extras()
-    flags = {k: getattr(args, k) for k in _TRAIN_FLAGS}
+    flags = _train_settings(args)
     if args.resume:
         run_dir = args.resume
         if os.path.isfile(run_dir):  # the checkpoint file itself

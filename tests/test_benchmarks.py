@@ -201,6 +201,21 @@ def test_mnist_quality_reports_the_command_that_reproduces_it():
     assert mnist_quality.reproduce(subset) == "python -m benchmarks.mnist_quality --seeds 0 --r1 10 --r1-batch 32"
 
 
+def test_trainer_step_times_each_recipe_in_turn(monkeypatch):
+    """benchmarks.trainer_step: one Trainer per recipe (parsed as `minigan train` flags), each stepped one
+    iteration per call through benchmarks.timing.interleaved (an untimed call per block, then samples)."""
+    from benchmarks import trainer_step
+    trainers, build = [], trainer_step.build_trainer
+    monkeypatch.setattr(trainer_step, "build_trainer", lambda r: trainers.append(build(r)) or trainers[-1])
+    monkeypatch.setattr(trainer_step, "interleaved",
+                        lambda candidates, **kw: timing.interleaved(candidates, pause=0, **kw))
+    recipes = ["--batch-size 4", "--batch-size 4 --r1 0"]
+    result = trainer_step.time_recipes(recipes, repeats=2, rounds=2)
+    assert list(result) == recipes and all(r["repeats"] == 2 and r["median_s"] > 0 for r in result.values())
+    assert [t.config.r1 for t in trainers] == [10.0, 0.0]
+    assert [t.iteration for t in trainers] == [4, 4]  # two rounds of an untimed and a timed iteration
+
+
 def test_pytorchs_r1_penalty_is_minigans():
     """The PyTorch run of a recipe with --r1 adds the same penalty as minigan: value, and its gradient
     with respect to the critic's weights (a double backward in both)."""

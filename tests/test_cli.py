@@ -241,6 +241,12 @@ def bad_cases(tmp_path, toy_run):
     }
 
 
+def test_train_flags_are_the_commands_settings():
+    flags = cli.train_flags(["--r1", "0", "--iters", "7", "--r1-batch", "16"])
+    assert (flags["r1"], flags["iters"], flags["r1_batch"]) == (0.0, 7, 16)
+    assert flags["loss"] is None and flags["seed"] is None, "a flag not given is None: the defaults decide"
+
+
 CASES = ["unknown model", "unknown loss", "no usable files", "mixed sizes", "batch too large", "iters 0",
          "resume as another model", "out holds a run", "unknown data set", "missing data folder", "data set is a file",
          "not a run folder", "bad sample file", "sample into a folder", "sample where nothing can be written",
