@@ -55,7 +55,7 @@ def _parser():
                    help="download full MNIST / Fashion-MNIST (sha256-checked, cached) if not found")
     t.add_argument("--loss", help=f"one of {', '.join(sorted(LOSSES))} (aliases {', '.join(sorted(ALIASES))}); "
                                   "default relativistic for dcgan, non-saturating otherwise")
-    t.add_argument("--iters", type=int, help="generator steps (iterations)")
+    t.add_argument("--iters", type=int, help="generator steps (iterations; default 1500 for dcgan)")
     t.add_argument("--batch-size", type=int, help="samples per batch (default 128)")
     t.add_argument("--optimizer", help="adam (default), rmsprop or sgd")
     t.add_argument("--lr", type=float, help="learning rate of both networks (default 2e-4)")
@@ -74,9 +74,11 @@ def _parser():
     t.add_argument("--instance-noise", type=float, help="std of Gaussian noise on D's inputs, annealed to 0")
     t.add_argument("--instance-noise-iters", type=int,
                    help="iterations over which the instance noise anneals to 0 (default: the whole run)")
-    t.add_argument("--r1", type=float, help="R1 penalty weight gamma (default 0: off)")
+    t.add_argument("--r1", type=float, help="R1 penalty weight gamma (default 10 for dcgan, 0.1 for toy, 0 (off) for "
+                                            "the other models and with the WGAN losses)")
     t.add_argument("--r1-batch", type=int, metavar="N",
-                   help="take the R1 penalty on the first N real samples of each batch only (default: all)")
+                   help="take the R1 penalty on the first N real samples of each batch only (default 32 for dcgan, "
+                        "all otherwise)")
     t.add_argument("--feature-matching", type=float, metavar="WEIGHT",
                    help="weight of feature matching in G's loss (default 0: off)")
     t.add_argument("--mmd", type=float, metavar="WEIGHT",

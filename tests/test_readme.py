@@ -33,8 +33,8 @@ def test_api_tour(capsys):
 
 
 def test_training_loop_walkthrough():
-    source = block_with("for it in range(1000):")
-    run(source.replace("for it in range(1000):", "for it in range(2):"))
+    source = block_with("for it in range(1500):")
+    run(source.replace("for it in range(1500):", "for it in range(2):"))
 
 
 def test_gpu_example(device, capsys):

@@ -153,13 +153,30 @@ def test_the_default_dcgan_with_a_label_trick_asks_for_a_loss_with_targets():
         run.build(cfg, tiny_dataset(MODEL_DATA["dcgan"]))
 
 
-@pytest.mark.parametrize("settings, d_norm", [({}, "batch"), ({"loss": "wgan-gp"}, "layer"), ({"r1": 1.0}, "layer"),
+@pytest.mark.parametrize("settings, d_norm", [({}, "layer"), ({"r1": 0.0}, "batch"), ({"model": "cdcgan"}, "batch"),
+                                              ({"loss": "wgan-gp", "r1": 0.0}, "layer"), ({"r1": 1.0}, "layer"),
                                               ({"r1": 1.0, "d_norm": "batch"}, "batch")])
 def test_a_gradient_penalty_gives_d_layer_norm_unless_told(settings, d_norm):
+    """dcgan's default has the R1 penalty, so layer norm in D; --r1 0 gives the batch norm back."""
     cfg = run.resolve_config(**settings)
     assert cfg.d_norm == d_norm
     assert TrainConfig.from_dict({k: v for k, v in cfg.to_dict().items() if k != "d_norm"}).d_norm == "batch", \
         "a config.json from before d_norm had batch norm in every D"
+
+
+def test_dcgan_takes_r1_on_a_quarter_of_the_batch_and_older_runs_on_all_of_it():
+    cfg = run.resolve_config()
+    assert (cfg.model, cfg.r1, cfg.r1_batch, cfg.iters, cfg.batch_size) == ("dcgan", 10.0, 32, 1500, 128)
+    assert TrainConfig.from_dict({k: v for k, v in cfg.to_dict().items() if k != "r1_batch"}).r1_batch is None, \
+        "a config.json from before r1_batch took the penalty on the whole batch"
+
+
+@pytest.mark.parametrize("loss, r1", [("non-saturating", 10.0), ("hinge", 10.0), ("wasserstein", 0.0),
+                                      ("wgan-gp", 0.0)])
+def test_the_wgans_recipes_leave_out_dcgans_r1_penalty_unless_asked(loss, r1):
+    """Another loss keeps dcgan's R1 default, but the WGANs' critics have their own constraint."""
+    assert run.resolve_config(loss=loss).r1 == r1
+    assert run.resolve_config(loss=loss, r1=1.0).r1 == 1.0, "the flag wins"
 
 
 @pytest.mark.parametrize("d_norm, pairs", [("batch", 2), ("layer", 1)])

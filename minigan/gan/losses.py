@@ -41,9 +41,10 @@ class GANLoss:
     """Base class. Subclasses define ``d_loss`` and ``g_loss``; the hooks below default to nothing.
 
     ``recipe`` is the optimiser setting a loss needs that differs from the usual Adam one (the WGANs
-    train with several critic steps per generator step); the command uses it when that loss is
-    chosen and the flags do not say otherwise. Empty for the losses that train well with the model's
-    defaults.
+    train with several critic steps per generator step), and for the WGANs no R1 penalty, whatever
+    the model's defaults say (their critic is kept in check by clipping or by its own penalty); the
+    command uses it when that loss is chosen and the flags do not say otherwise. Empty for the losses
+    that train well with the model's defaults.
     """
 
     name = None
@@ -119,7 +120,7 @@ class Wasserstein(GANLoss):
     """
 
     name = "wasserstein"
-    recipe = {"optimizer": "rmsprop", "lr": 5e-5, "n_critic": 5}
+    recipe = {"optimizer": "rmsprop", "lr": 5e-5, "n_critic": 5, "r1": 0.0}
 
     def __init__(self, clip=0.01):
         self.clip = float(clip)
@@ -153,7 +154,7 @@ class WassersteinGP(Wasserstein):
 
     name = "wgan-gp"
     penalises_input_gradient = True
-    recipe = {"optimizer": "adam", "lr": 1e-4, "betas": (0.0, 0.9), "n_critic": 5}
+    recipe = {"optimizer": "adam", "lr": 1e-4, "betas": (0.0, 0.9), "n_critic": 5, "r1": 0.0}
 
     def __init__(self, weight=10.0):
         self.weight = float(weight)

@@ -24,19 +24,22 @@ from minigan.gan.trainer import D_BATCHES, D_NORMS, TrainConfig, Trainer
 
 # Per-model defaults. The image models use the DCGAN recipe (Radford et al., 2016): batch 128,
 # Adam 2e-4, betas (0.5, 0.999); ``iters`` of dcgan is sized so that the default run draws digits in
-# about five minutes on a 2-core CPU. dcgan also shows D its real and fake batches as one joint batch
-# (Trainer.discriminate_pair says why; it makes an iteration 5 to 15% slower, measured by
-# ``python -m benchmarks.joint_batch``): with separate batches, minigan and PyTorch alike drew 1 to 2%
-# 1s. Sampling from the EMA of G evens out the class shares, which swing from one iteration to the
-# next (README, "Why D sees one joint batch"). dcgan's loss is the relativistic average one: over 14 CPU
-# seeds its rarest digit reached 5% of the samples on 13, the non-saturating loss's on 8 (README, "The
-# relativistic loss"); the other models keep TrainConfig's non-saturating loss. The toy model's settings were tuned for mode coverage
-# within about two minutes (benchmarks/results/toy_quality.md): the R1 penalty keeps every mode of
-# grid25 found, and sampling from the EMA of G keeps the samples on the modes.
+# about five minutes on a 2-core CPU. dcgan's loss is the relativistic average one (README, "The
+# relativistic loss"), with the R1 penalty (gamma 10) on 32 of each batch's 128 real digits and so a
+# per-sample layer norm in D: the game stays close, and the digits keep improving with the length of
+# the run instead of losing the 1s (README, "The R1 penalty"; on a quarter of the batch the penalty
+# makes an iteration 1.2 to 1.3 times as long, on the whole batch 1.7 to 1.8: benchmarks.trainer_step).
+# The WGAN losses' recipes leave the penalty out. ``--r1 0`` gives the default before
+# that: D's batch norm, which makes the joint batch matter (Trainer.discriminate_pair says why; with
+# separate batches, minigan and PyTorch alike drew 1 to 2% 1s). Sampling from the EMA of G evens out
+# the class shares, which swing from one iteration to the next (README, "Why D sees one joint batch").
+# The other models keep TrainConfig's non-saturating loss. The toy model's settings were tuned for mode
+# coverage within about two minutes (benchmarks/results/toy_quality.md): the R1 penalty keeps every mode
+# of grid25 found, and sampling from the EMA of G keeps the samples on the modes.
 MODEL_DEFAULTS = {
     "mlp": {"dataset": "mnist", "iters": 3000, "sample_every": 200, "checkpoint_every": 1000},
-    "dcgan": {"dataset": "mnist", "loss": "relativistic", "iters": 1000, "d_batch": "joint", "ema": 0.999,
-              "sample_every": 100, "checkpoint_every": 500},
+    "dcgan": {"dataset": "mnist", "loss": "relativistic", "iters": 1500, "d_batch": "joint", "ema": 0.999,
+              "r1": 10.0, "r1_batch": 32, "sample_every": 100, "checkpoint_every": 500},
     "dcgan64": {"dataset": None, "iters": 2000, "sample_every": 100, "checkpoint_every": 500},
     "cgan": {"dataset": "mnist", "iters": 3000, "sample_every": 200, "checkpoint_every": 1000},
     "cdcgan": {"dataset": "mnist", "iters": 1000, "sample_every": 100, "checkpoint_every": 500},
