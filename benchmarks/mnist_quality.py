@@ -4,12 +4,14 @@
     python -m benchmarks.mnist_quality --seeds 0 --iters 500 --no-torch
     python -m benchmarks.mnist_quality --device cuda      # both frameworks on the GPU
     python -m benchmarks.mnist_quality --loss non-saturating  # another --loss for both
-    python -m benchmarks.mnist_quality --r1 10 --iters 2000   # the README's longer recipe, in both
+    python -m benchmarks.mnist_quality --r1-batch 128 --iters 2000  # the penalty on the whole batch
+    python -m benchmarks.mnist_quality --r1 0 --iters 1000    # the default before the R1 penalty
 
 For each seed: `minigan train --seed S` (every other setting its default: DCGAN-28, the embedded 5,000
-MNIST digits, the relativistic average loss, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint
-batch of real and fake, samples from an EMA of G with decay 0.999) in its own process, and the same architecture, data, number of
-iterations and recipe written in PyTorch (pip install torch==2.13.0; used here only); the PyTorch loop
+MNIST digits, 1500 iterations, the relativistic average loss, the R1 penalty weighted 10 on 32 reals of
+each batch with layer norm in D, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint batch of real
+and fake, samples from an EMA of G with decay 0.999) in its own process, and the same architecture,
+data, number of iterations and recipe written in PyTorch (pip install torch==2.13.0; used here only); the PyTorch loop
 reads the recipe's switches (d_batch, ema, feature_matching, mmd, loss, r1, d_norm, r1_batch) from the minigan run's
 config.json; it knows the non-saturating loss and the two relativistic ones. Both
 are scored by minigan's shipped MNIST classifier on 5,000 samples drawn from the generator (its EMA) in
@@ -162,7 +164,8 @@ def run_torch(seed, iters, d_batch="separate", ema_decay=0.0, feature_matching=0
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
-        if d_batch == "joint" and d_norm == "batch":  # as minigan: only batch norm makes D's logits depend on the real half
+        # As minigan: only D's batch norm makes the fakes' logits depend on the real half of the batch.
+        if d_batch == "joint" and d_norm == "batch":
             logits, h = scored(torch.cat([real, fake]))
             real_out, out, real_h, fake_h = logits[:batch], logits[batch:], h[:batch], h[batch:]
         else:

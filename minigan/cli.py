@@ -114,8 +114,8 @@ def _parser():
 
 _TRAIN_FLAGS = ("model", "dataset", "data_dir", "download", "loss", "iters", "batch_size", "optimizer", "lr",
                 "lr_g", "lr_d", "betas", "n_critic", "d_batch", "d_norm", "label_smoothing", "label_flip",
-                "instance_noise", "instance_noise_iters", "r1", "r1_batch", "feature_matching", "mmd", "ema", "nz", "seed",
-                "device", "out", "sample_every", "samples", "checkpoint_every")
+                "instance_noise", "instance_noise_iters", "r1", "r1_batch", "feature_matching", "mmd", "ema", "nz",
+                "seed", "device", "out", "sample_every", "samples", "checkpoint_every")
 
 
 def train_flags(argv):
