@@ -135,8 +135,9 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
 
     Nodes are visited in decreasing generation order (a heap plus a visited set), so a tensor used
     several times has all contributions summed before its creator runs. With ``targets`` (a list of
-    tensors) the gradients of those tensors are returned and no ``.grad`` is touched; without it,
-    leaves (and tensors marked with ``retain_grad``) accumulate into ``.grad`` as in PyTorch.
+    tensors) the gradients of those tensors are returned and no ``.grad`` is touched, and only the
+    nodes on a path to a target run (``_nodes_leading_to``); without it, leaves (and tensors marked
+    with ``retain_grad``) accumulate into ``.grad`` as in PyTorch.
 
     Unless ``retain_graph``, every node whose backward ran is freed afterwards, as in PyTorch: it lets go
     of its inputs and of what its forward saved, so the graph's memory is returned even while the loss
@@ -145,7 +146,12 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
     pending = {}  # id(tensor) -> [tensor, summed gradient]; holding the tensor keeps its id unique
     heap, seen, order = [], set(), itertools.count()
     target_ids = None if targets is None else {id(t) for t in targets}
+    leading = None if targets is None else _nodes_leading_to(outputs, target_ids)
     captured = {}
+
+    def wanted(x):
+        # With targets, a gradient is worth computing only on a path to one of them.
+        return leading is None or id(x) in target_ids or (x.creator is not None and x.creator in leading)
 
     def add(tensor, grad):
         entry = pending.get(id(tensor))
@@ -154,7 +160,7 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
         else:
             entry[1] = entry[1] + grad
         f = tensor.creator
-        if f is not None and f not in seen:
+        if f is not None and f not in seen and (leading is None or f in leading):
             seen.add(f)
             heapq.heappush(heap, (-f.generation, next(order), f))
 
@@ -198,12 +204,17 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
                 xp = next(g for g in gys if g is not None)._xp
                 gys = [g if g is not None else Tensor._wrap(xp.zeros(shape, dtype))
                        for g, (shape, dtype) in zip(gys, f.output_specs)]
-            gxs = f.backward(*gys)
+            needs = f.needs_input_grad
+            f.needs_input_grad = tuple(n and wanted(x) for n, x in zip(needs, f.inputs))
+            try:
+                gxs = f.backward(*gys)
+            finally:
+                f.needs_input_grad = needs  # for a later backward through a retained graph
             ran.append(f)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
             for x, gx in zip(f.inputs, gxs):
-                if gx is not None and x.requires_grad:
+                if gx is not None and x.requires_grad and wanted(x):
                     if gx.shape != x.shape:
                         raise RuntimeError(f"{type(f).__name__}.backward returned a gradient of shape "
                                            f"{tuple(gx.shape)} for an input of shape {tuple(x.shape)}")
@@ -214,6 +225,29 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
         for f in ran:
             f.__dict__.clear()
     return captured
+
+
+def _nodes_leading_to(outputs, target_ids):
+    """The nodes of the graph below ``outputs`` from which a target tensor is reached going down.
+
+    Only they need to run for ``grad(outputs, targets)``, and only towards such inputs: a gradient
+    penalty asks for D's gradient with respect to its input, and without this every layer would also
+    compute its weight's gradient, to be thrown away (PyTorch's engine prunes the same way). A node's
+    inputs come from nodes of lower generation, so one pass in increasing generation settles each.
+    """
+    nodes, stack = set(), [y.creator for y in outputs if y.creator is not None]
+    while stack:
+        f = stack.pop()
+        if f not in nodes:
+            nodes.add(f)
+            stack.extend(x.creator for x in f.__dict__.get("inputs", ()) if x.creator is not None)
+    leading = set()
+    for f in sorted(nodes, key=lambda f: f.generation):
+        inputs = f.__dict__.get("inputs")
+        # a freed node is kept, so that the traversal reaches it and says the graph was freed
+        if inputs is None or any(id(x) in target_ids or x.creator in leading for x in inputs):
+            leading.add(f)
+    return leading
 
 
 def _check_unchanged(f):

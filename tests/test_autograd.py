@@ -195,6 +195,51 @@ def test_grad_unused_input(device):
     assert mg.grad((x * 2.0).sum(), [x, u], allow_unused=True)[1] is None
 
 
+class _RecordingMul(mg.Function):
+    """x * w that records, at each backward, which input gradients the engine asked for."""
+
+    asked = []
+
+    def forward(self, x, w):
+        return x * w
+
+    def backward(self, gy):
+        x, w = self.inputs
+        self.asked.append(self.needs_input_grad)
+        return gy * w, gy * x
+
+
+def test_grad_runs_only_what_leads_to_its_inputs(device):
+    """As PyTorch's engine does, mg.grad(y, x) asks no node for a gradient that cannot reach x (a
+    gradient penalty would otherwise compute every weight's gradient of D and throw it away), and
+    does not run the nodes below an intermediate target; backward() later asks for everything."""
+    _RecordingMul.asked.clear()
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    w = mg.tensor([3.0, 4.0], device=device, requires_grad=True)
+    y = _RecordingMul().apply(x, w).sum()
+    (gx,) = mg.grad(y, x, retain_graph=True)
+    np.testing.assert_allclose(gx.numpy(), [3.0, 4.0])
+    assert _RecordingMul.asked == [(True, False)]
+    y.backward()
+    assert _RecordingMul.asked[1] == (True, True)  # the pruned mask did not stay on the node
+    np.testing.assert_allclose(w.grad.numpy(), [1.0, 2.0])
+
+    _RecordingMul.asked.clear()
+    h = _RecordingMul().apply(x, w)
+    (gh,) = mg.grad((h * h).sum(), h)
+    np.testing.assert_allclose(gh.numpy(), [6.0, 16.0])
+    assert _RecordingMul.asked == []  # nothing below h ran
+
+
+def test_grad_through_a_freed_graph_says_so(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    h = x * x
+    y = (h * 2.0).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="freed by an earlier backward"):
+        mg.grad(y, x)
+
+
 def test_double_backward_gradient_penalty_shape(device):
     """The WGAN-GP pattern: penalise ||d D(x) / dx|| and differentiate that with respect to D's weights."""
     rng = np.random.default_rng(0)
