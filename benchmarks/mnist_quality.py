@@ -5,17 +5,18 @@
     python -m benchmarks.mnist_quality --device cuda      # both frameworks on the GPU
     python -m benchmarks.mnist_quality --loss non-saturating  # another --loss for both
     python -m benchmarks.mnist_quality --r1-batch 128 --iters 2000  # the penalty on the whole batch
-    python -m benchmarks.mnist_quality --r1 0 --iters 1000    # the default before the R1 penalty
+    python -m benchmarks.mnist_quality --ema 0.999            # the default before sampling from G itself
+    python -m benchmarks.mnist_quality --r1 0 --iters 1000 --ema 0.999  # the default before the R1 penalty
 
 For each seed: `minigan train --seed S` (every other setting its default: DCGAN-28, the embedded 5,000
 MNIST digits, 1500 iterations, the relativistic average loss, the R1 penalty weighted 10 on 32 reals of
 each batch with layer norm in D, batch 128, Adam 2e-4, betas (0.5, 0.999), D on one joint batch of real
-and fake, samples from an EMA of G with decay 0.999) in its own process, and the same architecture,
+and fake, samples from G itself) in its own process, and the same architecture,
 data, number of iterations and recipe written in PyTorch (pip install torch==2.13.0; used here only); the PyTorch loop
 reads the recipe's switches (d_batch, ema, feature_matching, mmd, loss, r1, d_norm, r1_batch) from the minigan run's
 config.json; it knows the non-saturating loss and the two relativistic ones. Both
-are scored by minigan's shipped MNIST classifier on 5,000 samples drawn from the generator (its EMA) in
-eval mode:
+are scored by minigan's shipped MNIST classifier on 5,000 samples drawn from the generator (or its EMA,
+with --ema) in eval mode:
 the share of each class (target: every class >= 5%), KL(class histogram || uniform)
 (target <= 0.10) and the Frechet distance of the classifier's penultimate features to the real digits
 (target: no worse than PyTorch's), with the real-versus-real floor for reference, and a table of
@@ -41,13 +42,14 @@ NZ = 100  # W2's noise size (workloads.w2)
 DEFAULT_OUTPUT = os.path.join(HERE, "results", "mnist_quality.md")
 
 
-def run_minigan(seed, iters, workdir, device="cpu", loss=None, r1=None, r1_batch=None):
+def run_minigan(seed, iters, workdir, device="cpu", loss=None, r1=None, r1_batch=None, ema=None):
     out = os.path.join(workdir, f"minigan-{seed}")
     command = ["minigan", "train", "--seed", str(seed), "--out", out, "--device", device]
     command += ["--iters", str(iters)] if iters else []
     command += ["--loss", loss] if loss else []
     command += ["--r1", repr(r1)] if r1 is not None else []
     command += ["--r1-batch", str(r1_batch)] if r1_batch else []
+    command += ["--ema", repr(ema)] if ema is not None else []
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
@@ -67,7 +69,8 @@ def scored_noise(seed, n=64):
 
 
 def picture_minigan(run_dir, seed, path):
-    """A grid of the minigan run's first 64 scored samples (its EMA, eval mode) at ``path``."""
+    """A grid of the minigan run's first 64 scored samples (from what it samples: G or its EMA; eval
+    mode) at ``path``."""
     from minigan import io
     from minigan.gan import run
     trainer, _ = run.load_run(run_dir)
@@ -261,6 +264,7 @@ def reproduce(args):
     flags += ["--loss", args.loss] if args.loss else []
     flags += ["--r1", f"{args.r1:g}"] if args.r1 is not None else []
     flags += ["--r1-batch", str(args.r1_batch)] if args.r1_batch else []
+    flags += ["--ema", f"{args.ema:g}"] if args.ema is not None else []
     flags += ["--no-torch"] if args.no_torch else []
     flags += ["--device", args.device] if args.device != "cpu" else []
     if os.path.abspath(args.output) != os.path.abspath(DEFAULT_OUTPUT):
@@ -327,6 +331,7 @@ def main(argv=None):
     parser.add_argument("--loss", help="minigan train's --loss for both frameworks (default: the default run's)")
     parser.add_argument("--r1", type=float, help="minigan train's --r1 (the R1 penalty's weight) for both frameworks")
     parser.add_argument("--r1-batch", type=int, help="minigan train's --r1-batch for both frameworks")
+    parser.add_argument("--ema", type=float, help="minigan train's --ema (0: sample G itself) for both frameworks")
     parser.add_argument("--no-torch", action="store_true", help="score minigan alone")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where both frameworks train")
     parser.add_argument("--output", default=DEFAULT_OUTPUT)
@@ -340,7 +345,7 @@ def main(argv=None):
     workdir = args.keep or tempfile.mkdtemp(prefix="minigan-mnist-")
     rows = []
     for seed in args.seeds:
-        rows.append(run_minigan(seed, args.iters, workdir, args.device, args.loss, args.r1, args.r1_batch))
+        rows.append(run_minigan(seed, args.iters, workdir, args.device, args.loss, args.r1, args.r1_batch, args.ema))
         if args.keep:
             picture_minigan(os.path.join(workdir, f"minigan-{seed}"), seed, os.path.join(workdir, f"minigan-{seed}.png"))
         if not args.no_torch:

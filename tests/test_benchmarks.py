@@ -183,22 +183,26 @@ def test_mnist_quality_reports_the_command_that_reproduces_it():
     import argparse
     from benchmarks import mnist_quality
     default = argparse.Namespace(seeds=[0, 1], iters=None, no_torch=False, device="cpu", loss=None, r1=None,
-                                 r1_batch=None, output=mnist_quality.DEFAULT_OUTPUT)
+                                 r1_batch=None, ema=None, output=mnist_quality.DEFAULT_OUTPUT)
     assert mnist_quality.reproduce(default) == "python -m benchmarks.mnist_quality --seeds 0 1"
     other = argparse.Namespace(seeds=[2, 5], iters=300, no_torch=True, device="cuda", loss="relativistic",
-                               r1=None, r1_batch=None, output="out dir/q.md")
+                               r1=None, r1_batch=None, ema=None, output="out dir/q.md")
     assert mnist_quality.reproduce(other) == ("python -m benchmarks.mnist_quality --seeds 2 5 --iters 300 "
                                               "--loss relativistic --no-torch --device cuda --output 'out dir/q.md'")
     with_r1 = argparse.Namespace(seeds=[0], iters=2000, no_torch=False, device="cpu", loss=None, r1=10.0,
-                                 r1_batch=None, output=mnist_quality.DEFAULT_OUTPUT)
+                                 r1_batch=None, ema=None, output=mnist_quality.DEFAULT_OUTPUT)
     assert mnist_quality.reproduce(with_r1) == "python -m benchmarks.mnist_quality --seeds 0 --iters 2000 --r1 10"
     # --r1 0 switches a default penalty off, so it is passed on; --r1-batch follows it
     without_r1 = argparse.Namespace(seeds=[0], iters=None, no_torch=False, device="cpu", loss=None, r1=0.0,
-                                    r1_batch=None, output=mnist_quality.DEFAULT_OUTPUT)
+                                    r1_batch=None, ema=None, output=mnist_quality.DEFAULT_OUTPUT)
     assert mnist_quality.reproduce(without_r1) == "python -m benchmarks.mnist_quality --seeds 0 --r1 0"
     subset = argparse.Namespace(seeds=[0], iters=None, no_torch=False, device="cpu", loss=None, r1=10.0,
-                                r1_batch=32, output=mnist_quality.DEFAULT_OUTPUT)
+                                r1_batch=32, ema=None, output=mnist_quality.DEFAULT_OUTPUT)
     assert mnist_quality.reproduce(subset) == "python -m benchmarks.mnist_quality --seeds 0 --r1 10 --r1-batch 32"
+    older = argparse.Namespace(seeds=[0], iters=1000, no_torch=False, device="cpu", loss=None, r1=0.0,
+                               r1_batch=None, ema=0.999, output=mnist_quality.DEFAULT_OUTPUT)
+    assert mnist_quality.reproduce(older) == ("python -m benchmarks.mnist_quality --seeds 0 --iters 1000 --r1 0 "
+                                              "--ema 0.999")
 
 
 def test_trainer_step_times_each_recipe_in_turn(monkeypatch):

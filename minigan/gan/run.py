@@ -29,17 +29,20 @@ from minigan.gan.trainer import D_BATCHES, D_NORMS, TrainConfig, Trainer
 # per-sample layer norm in D: the game stays close, and the digits keep improving with the length of
 # the run instead of losing the 1s (README, "The R1 penalty"; on a quarter of the batch the penalty
 # makes an iteration 1.2 to 1.3 times as long, on the whole batch 1.7 to 1.8: benchmarks.trainer_step).
-# The WGAN losses' recipes leave the penalty out. ``--r1 0`` gives the default before
-# that: D's batch norm, which makes the joint batch matter (Trainer.discriminate_pair says why; with
-# separate batches, minigan and PyTorch alike drew 1 to 2% 1s). Sampling from the EMA of G evens out
-# the class shares, which swing from one iteration to the next (README, "Why D sees one joint batch").
-# The other models keep TrainConfig's non-saturating loss. The toy model's settings were tuned for mode
-# coverage within about two minutes (benchmarks/results/toy_quality.md): the R1 penalty keeps every mode
-# of grid25 found, and sampling from the EMA of G keeps the samples on the modes.
+# The WGAN losses' recipes leave the penalty out. Samples come from G itself: with the penalty G is
+# still improving at the end of the run, and an EMA of its weights lags behind it (on eight seeds of
+# eight it scored worse: README, "Sampling from G itself"). ``--ema 0.999`` gives the default before
+# that, and ``--r1 0 --iters 1000 --ema 0.999`` the one before the penalty: D's batch norm, which makes
+# the joint batch matter (Trainer.discriminate_pair says why; with separate batches, minigan and
+# PyTorch alike drew 1 to 2% 1s), and the EMA of G to even out the class shares, which swing from one
+# iteration to the next there (README, "Why D sees one joint batch"). The other models keep
+# TrainConfig's non-saturating loss. The toy model's settings were tuned for mode coverage within about
+# two minutes (benchmarks/results/toy_quality.md): the R1 penalty keeps every mode of grid25 found, and
+# sampling from the EMA of G keeps the samples on the modes.
 MODEL_DEFAULTS = {
     "mlp": {"dataset": "mnist", "iters": 3000, "sample_every": 200, "checkpoint_every": 1000},
-    "dcgan": {"dataset": "mnist", "loss": "relativistic", "iters": 1500, "d_batch": "joint", "ema": 0.999,
-              "r1": 10.0, "r1_batch": 32, "sample_every": 100, "checkpoint_every": 500},
+    "dcgan": {"dataset": "mnist", "loss": "relativistic", "iters": 1500, "d_batch": "joint", "r1": 10.0,
+              "r1_batch": 32, "sample_every": 100, "checkpoint_every": 500},
     "dcgan64": {"dataset": None, "iters": 2000, "sample_every": 100, "checkpoint_every": 500},
     "cgan": {"dataset": "mnist", "iters": 3000, "sample_every": 200, "checkpoint_every": 1000},
     "cdcgan": {"dataset": "mnist", "iters": 1000, "sample_every": 100, "checkpoint_every": 500},
