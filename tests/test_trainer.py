@@ -171,6 +171,16 @@ def test_dcgan_takes_r1_on_a_quarter_of_the_batch_and_older_runs_on_all_of_it():
         "a config.json from before r1_batch took the penalty on the whole batch"
 
 
+def test_dcgan_samples_g_itself_and_the_toy_its_ema():
+    """Round eighteen: with the R1 penalty G beat its EMA on every seed, so dcgan's default has none;
+    the toy keeps its EMA, and --ema still gives one (the previous default, --ema 0.999)."""
+    assert run.resolve_config().ema == 0.0
+    assert run.resolve_config(model="toy", dataset="ring8").ema == 0.999
+    assert run.resolve_config(ema=0.999).ema == 0.999, "the flag wins"
+    trainer = run.build(run.resolve_config(iters=1, batch_size=4), tiny_dataset(MODEL_DATA["dcgan"]))
+    assert trainer.ema is None and trainer.sampling_generator() is trainer.G
+
+
 @pytest.mark.parametrize("loss, r1", [("non-saturating", 10.0), ("hinge", 10.0), ("wasserstein", 0.0),
                                       ("wgan-gp", 0.0)])
 def test_the_wgans_recipes_leave_out_dcgans_r1_penalty_unless_asked(loss, r1):
