@@ -64,13 +64,15 @@ class EMA:
 
     Sampling from averaged generator weights gives smoother, often clearly better samples than the
     last iterate, at no training cost (Yazici et al., 2019, "The Unusual Effectiveness of Averaging
-    in GAN Training"; Karras et al., 2018, "Progressive Growing of GANs"). Early on the decay is
-    min(decay, (1 + n) / (10 + n)) after n updates, as in TensorFlow's ExponentialMovingAverage, so
-    a short run is not dominated by the random initial weights. Buffers (batch-norm running
-    statistics) are copied from the model rather than averaged, as StyleGAN2 does; recomputing them
-    under the averaged weights (BigGAN's "standing statistics") changed nothing measurable on MNIST
-    (README, third round of trials). ``state_dict()`` has the model's keys,
-    so ``G_ema.load_state_dict(ema.state_dict())`` gives a generator to sample from.
+    in GAN Training"; Karras et al., 2018, "Progressive Growing of GANs"), though not always: a G
+    still improving at the end of a run beats its lagging average, as the default DCGAN's does with
+    the R1 penalty (README, "Sampling from G itself"). Early on the decay is min(decay, (1 + n) /
+    (10 + n)) after n updates, as in TensorFlow's ExponentialMovingAverage, so a short run is not
+    dominated by the random initial weights. Buffers (batch-norm running statistics) are copied from
+    the model rather than averaged, as StyleGAN2 does; recomputing them under the averaged weights
+    (BigGAN's "standing statistics") changed nothing measurable on MNIST (README, third round of
+    trials; again in round eighteen). ``state_dict()`` has the model's keys, so
+    ``G_ema.load_state_dict(ema.state_dict())`` gives a generator to sample from.
     """
 
     def __init__(self, model, decay=0.999):
