@@ -54,8 +54,11 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
+    from minigan.host_memory import keep_freed_memory
+
     from . import machine, workloads
     machine.set_blas_threads(args.threads)
+    keep_freed_memory()  # the minigan command's setting, so the peak is the one a run has
     if args.framework == "torch":
         import torch
         torch.set_num_threads(args.threads)

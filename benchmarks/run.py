@@ -9,6 +9,8 @@ import shlex
 import sys
 import time
 
+from minigan.host_memory import keep_freed_memory
+
 from . import kernel_bench, machine, memory, profiling, report, workloads
 from .timing import GPU_PAUSE_S, interleaved, switch_pause
 
@@ -136,6 +138,7 @@ def main(argv=None):
 
     start = time.time()
     set_threads(args.threads, log)
+    keep_freed_memory()  # as the minigan command does; PyTorch's CPU allocator calls the same malloc
     torch = _import_torch(args, log)
     if args.device == "cuda":
         import minigan

@@ -13,6 +13,8 @@ Prints each recipe's median iteration and its ratio to the first recipe's. BLAS 
 import argparse
 import shlex
 
+from minigan.host_memory import keep_freed_memory
+
 from .run import set_threads
 from .timing import interleaved
 
@@ -47,6 +49,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     set_threads(args.threads, print)
+    keep_freed_memory()  # as the minigan command does
     timings = time_recipes(args.recipes, args.repeats, args.rounds)
     first = timings[args.recipes[0]]["median_s"]
     for recipe, t in timings.items():
