@@ -58,6 +58,14 @@ BATCH_NORMS = {
     ],
     "quick": [("tiny BN (4,8,16)", (4, 8, 16))],
 }
+# Standardisation inputs as (rows, values per row), the kernels' contract.
+STANDARDISES = {
+    "full": [
+        ("W2 D layer norm (128,6272)", (128, 6272)),
+        ("W2 R1 layer norm (32,6272)", (32, 6272)),
+    ],
+    "quick": [("tiny rows (4,64)", (4, 64))],
+}
 ADAMS = {
     "full": [
         ("W2 G Linear weight 6272x100", 627200),
@@ -229,6 +237,27 @@ def bench_batch_norm(cfg, torch, results):
         _record(results, "batch_norm_backward", label, _time(bwd, cfg, torch))
 
 
+def bench_standardise(cfg, torch, results):
+    for label, shape in STANDARDISES[cfg.size]:
+        rng = _rng()
+        x, gy = _randn(rng, shape) * np.float32(2) + np.float32(0.5), _randn(rng, shape)
+        xhat, invstd = kernels.get("standardise_forward", np, "reference")(x, 1e-5)
+        d = {k: _dev(v) for k, v in dict(x=x, gy=gy, xhat=xhat, invstd=invstd).items()}
+        fwd = {name: (lambda f=_kernel("standardise_forward", name): f(d["x"], 1e-5))
+               for name in _impl_names("standardise_forward")}
+        bwd = {name: (lambda f=_kernel("standardise_backward", name): f(d["gy"], d["xhat"], d["invstd"]))
+               for name in _impl_names("standardise_backward")}
+        if torch is not None:
+            # aten's layer norm over the last axis, without an affine: the same computation
+            t = {k: _torch(torch, v) for k, v in dict(x=x, gy=gy).items()}
+            _, t_mean, t_rstd = torch.native_layer_norm(t["x"], [shape[1]], None, None, 1e-5)
+            fwd["torch"] = lambda: torch.native_layer_norm(t["x"], [shape[1]], None, None, 1e-5)
+            bwd["torch"] = lambda: torch.ops.aten.native_layer_norm_backward(
+                t["gy"], t["x"], [shape[1]], t_mean, t_rstd, None, None, [True, False, False])
+        _record(results, "standardise_forward", label, _time(fwd, cfg, torch))
+        _record(results, "standardise_backward", label, _time(bwd, cfg, torch))
+
+
 def bench_adam(cfg, torch, results):
     for label, n in ADAMS[cfg.size]:
         rng = _rng()
@@ -375,7 +404,8 @@ def bench_elementwise_ops(cfg, torch, results):
         _record(results, "F.batch_norm forward+backward", label, _rename_reference(_time(cands, cfg, torch)))
 
 
-BENCHES = (bench_im2col, bench_col2im, bench_batch_transpose, bench_leaky_relu, bench_batch_norm, bench_adam,
+BENCHES = (bench_im2col, bench_col2im, bench_batch_transpose, bench_leaky_relu, bench_batch_norm, bench_standardise,
+           bench_adam,
            bench_conv_ops, bench_conv_transpose_ops, bench_elementwise_ops)
 
 

@@ -27,7 +27,7 @@ SOURCE_DIR = pathlib.Path(__file__).parent / "cuda"
 KERNELS = {
     "im2col.cu": ("im2col", "col2im"),
     "leaky_relu.cu": ("leaky_relu", "leaky_relu_grad"),
-    "batch_norm.cu": ("batch_norm_forward", "batch_norm_backward"),
+    "normalization.cu": ("batch_norm_forward", "batch_norm_backward", "standardise_forward", "standardise_backward"),
     "adam.cu": ("adam_update",),
     "batch_transpose.cu": ("batch_transpose",),
 }
@@ -184,6 +184,31 @@ def batch_norm_backward(gy, x, mean, invstd, gamma):
         (c,), (_reduction_threads(n * l),),
         (gy, x, mean, invstd, gamma, gx, ggamma, gbeta, np.int32(n), np.int32(c), np.int32(l)))
     return gx, ggamma, gbeta
+
+
+@register("standardise_forward", "cuda_c", devices=("cuda",), priority=PRIORITY)
+def standardise_forward(x, eps):
+    rows, m = x.shape
+    if not _native(x) or x.size >= INT32_LIMIT or x.size == 0:
+        return reference.standardise_forward(x, eps)
+    xp = get_array_module(x)
+    x = xp.ascontiguousarray(x)
+    xhat, invstd = xp.empty_like(x), xp.empty(rows, dtype=x.dtype)
+    _kernel("standardise_forward", x.dtype)((rows,), (_reduction_threads(m),),
+                                             (x, xhat, invstd, np.int32(m), x.dtype.type(eps)))
+    return xhat, invstd
+
+
+@register("standardise_backward", "cuda_c", devices=("cuda",), priority=PRIORITY)
+def standardise_backward(gy, xhat, invstd):
+    rows, m = xhat.shape
+    if not _native(gy, xhat, invstd) or gy.shape != xhat.shape or xhat.size >= INT32_LIMIT or xhat.size == 0:
+        return reference.standardise_backward(gy, xhat, invstd)
+    xp = get_array_module(xhat)
+    gy, xhat, invstd = (xp.ascontiguousarray(a) for a in (gy, xhat, invstd))
+    gx = xp.empty_like(xhat)
+    _kernel("standardise_backward", xhat.dtype)((rows,), (_reduction_threads(m),), (gy, xhat, invstd, gx, np.int32(m)))
+    return gx
 
 
 @register("adam_update", "cuda_c", devices=("cuda",), priority=PRIORITY)

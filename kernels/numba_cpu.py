@@ -524,6 +524,131 @@ def batch_norm_backward_parallel(gy, x, mean, invstd, gamma):
     return _batch_norm_backward(_batch_norm_backward_parallel_loop, gy, x, mean, invstd, gamma)
 
 
+# -- standardisation -------------------------------------------------------------------------------
+# One row at a time: two sums over the row (its mean, then its squared deviations, as the reference),
+# then one pass that writes it; a row of W2's layer norm (6,272 values) stays in L1/L2 cache for the
+# second and third. A sum has a dependence from one element to the next, and LLVM vectorises it only
+# when it may reassociate the additions, so the summing helpers alone are compiled with fastmath's
+# "reassoc" flag (no other fastmath flag, and nothing else reassociates). They sum in float64, where
+# the order of the additions moves a float32 mean by far less than its last bit; the reference's
+# pairwise order is no more exact. Measured on (128, 6272) float32 rows: 0.84 ms with the sums kept in
+# order, 0.29 ms reassociated, 0.86 ms for the reference.
+
+_SUM_JIT = dict(_JIT, fastmath={"reassoc"})
+
+
+@numba.njit(**_SUM_JIT)
+def _sum(v):
+    total = 0.0
+    for j in range(v.size):
+        total += v[j]
+    return total
+
+
+@numba.njit(**_SUM_JIT)
+def _sum_squared_deviations_from(v, mu):
+    total = 0.0
+    for j in range(v.size):
+        d = v[j] - mu
+        total += d * d
+    return total
+
+
+@numba.njit(**_SUM_JIT)
+def _sum_and_dot(g, xhat):
+    """(sum g, sum g xhat) in one pass."""
+    total, dot = 0.0, 0.0
+    for j in range(g.size):
+        v = np.float64(g[j])
+        total += v
+        dot += v * xhat[j]
+    return total, dot
+
+
+@numba.njit(**_JIT)
+def _standardise_row(x, eps, xhat, invstd, r):
+    m = x.shape[1]
+    mu = _sum(x[r]) / m
+    inv = 1.0 / np.sqrt(_sum_squared_deviations_from(x[r], mu) / m + eps)
+    invstd[r] = inv
+    row, out = x[r], xhat[r]
+    for j in range(m):
+        out[j] = (row[j] - mu) * inv
+
+
+@numba.njit(**_JIT)
+def _standardise_loop(x, eps, xhat, invstd):
+    for r in range(x.shape[0]):
+        _standardise_row(x, eps, xhat, invstd, r)
+
+
+@numba.njit(**_PJIT)
+def _standardise_parallel_loop(x, eps, xhat, invstd):
+    for r in numba.prange(x.shape[0]):
+        _standardise_row(x, eps, xhat, invstd, r)
+
+
+def _standardise_forward(loop, x, eps):
+    x = np.ascontiguousarray(x)
+    xhat, invstd = np.empty_like(x), np.empty(x.shape[0], dtype=x.dtype)
+    loop(x, float(eps), xhat, invstd)
+    return xhat, invstd
+
+
+@register("standardise_forward", "numba_cpu", devices=("cpu",), priority=10)
+def standardise_forward(x, eps):
+    """Each row of x (R, M) standardised: (xhat, invstd), as ``reference.standardise_forward``."""
+    return _standardise_forward(_standardise_loop, x, eps)
+
+
+@register("standardise_forward", "numba_cpu_parallel", devices=("cpu",), priority=_PARALLEL_PRIORITY)
+def standardise_forward_parallel(x, eps):
+    """``standardise_forward`` with the rows split among Numba's threads."""
+    return _standardise_forward(_standardise_parallel_loop, x, eps)
+
+
+@numba.njit(**_JIT)
+def _standardise_grad_row(gy, xhat, invstd, gx, r):
+    m = gy.shape[1]
+    total, dot = _sum_and_dot(gy[r], xhat[r])
+    mean_gy, mean_gy_xhat, inv = total / m, dot / m, np.float64(invstd[r])
+    g, xh, out = gy[r], xhat[r], gx[r]
+    for j in range(m):
+        out[j] = (g[j] - mean_gy - xh[j] * mean_gy_xhat) * inv
+
+
+@numba.njit(**_JIT)
+def _standardise_grad_loop(gy, xhat, invstd, gx):
+    for r in range(gy.shape[0]):
+        _standardise_grad_row(gy, xhat, invstd, gx, r)
+
+
+@numba.njit(**_PJIT)
+def _standardise_grad_parallel_loop(gy, xhat, invstd, gx):
+    for r in numba.prange(gy.shape[0]):
+        _standardise_grad_row(gy, xhat, invstd, gx, r)
+
+
+def _standardise_backward(loop, gy, xhat, invstd):
+    dt = xhat.dtype
+    gy, xhat = np.ascontiguousarray(gy, dtype=dt), np.ascontiguousarray(xhat)
+    gx = np.empty_like(xhat)
+    loop(gy, xhat, invstd.astype(dt, copy=False), gx)
+    return gx
+
+
+@register("standardise_backward", "numba_cpu", devices=("cpu",), priority=10)
+def standardise_backward(gy, xhat, invstd):
+    """The input gradient of ``standardise_forward``, as ``reference.standardise_backward``."""
+    return _standardise_backward(_standardise_grad_loop, gy, xhat, invstd)
+
+
+@register("standardise_backward", "numba_cpu_parallel", devices=("cpu",), priority=_PARALLEL_PRIORITY)
+def standardise_backward_parallel(gy, xhat, invstd):
+    """``standardise_backward`` with the rows split among Numba's threads."""
+    return _standardise_backward(_standardise_grad_parallel_loop, gy, xhat, invstd)
+
+
 # -- Adam --------------------------------------------------------------------------------------------
 
 

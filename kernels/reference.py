@@ -108,6 +108,41 @@ def adam_update(param, grad, m, v, lr, beta1, beta2, eps, weight_decay, step, ma
     param -= m / denom * param.dtype.type(lr / bias1)
 
 
+# -- standardisation (the core of layer, group and instance norm) ---------------------------------
+# Contract shared by every implementation: x (R, M), C-contiguous, one row per set of statistics (the
+# op lays the normalised axes of its input out as rows, a view wherever each row's values lie together
+# in memory); invstd (R,); every returned array has x's dtype; nothing is modified in place.
+
+
+@register("standardise_forward", "reference", devices=("cpu", "cuda"))
+def standardise_forward(x, eps):
+    """Each row of x (R, M) to zero mean and unit variance.
+
+    mean_r = (1/M) sum_j x[r, j]; var_r = (1/M) sum_j (x[r, j] - mean_r)^2 (biased, in two passes as
+    batch norm's); invstd_r = 1 / sqrt(var_r + eps); xhat[r, j] = (x[r, j] - mean_r) invstd_r.
+    Returns (xhat (R, M), invstd (R,)).
+    """
+    xp = get_array_module(x)
+    centred = x - x.mean(axis=1, keepdims=True)
+    invstd = 1 / xp.sqrt((centred * centred).mean(axis=1) + x.dtype.type(eps))
+    centred *= invstd[:, None]
+    return centred, invstd
+
+
+@register("standardise_backward", "reference", devices=("cpu", "cuda"))
+def standardise_backward(gy, xhat, invstd):
+    """The input gradient of ``standardise_forward``, from its outputs: row by row,
+
+        gx = invstd (gy - mean(gy) - xhat mean(gy xhat)),
+
+    the mean's and the variance's dependence on x giving the last two terms. gy, xhat (R, M);
+    invstd (R,). Returns gx (R, M).
+    """
+    mean_gy = gy.mean(axis=1, keepdims=True)
+    mean_gy_xhat = (gy * xhat).mean(axis=1, keepdims=True)
+    return (gy - mean_gy - xhat * mean_gy_xhat) * invstd[:, None]
+
+
 # -- batch normalisation ----------------------------------------------------------------------------
 # Contract shared by every implementation (reference, Numba, CUDA): x is (N, C, L), C-contiguous (the
 # op reshapes (N, C), (N, C, H, W), ... to it); statistics are per channel, over the N * L values of

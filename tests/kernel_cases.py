@@ -31,6 +31,7 @@ _REDUCTION = {np.dtype(np.float32): dict(rtol=1e-4, atol=1e-4), np.dtype(np.floa
 TOLERANCE = {"im2col": _EXACTISH, "col2im": _EXACTISH, "batch_transpose": _EXACTISH,
              "leaky_relu": _EXACTISH, "leaky_relu_grad": _EXACTISH,
              "batch_norm_forward": _REDUCTION, "batch_norm_backward": _REDUCTION,
+             "standardise_forward": _REDUCTION, "standardise_backward": _REDUCTION,
              "adam_update": {np.dtype(np.float32): dict(rtol=1e-5, atol=1e-6),
                              np.dtype(np.float64): dict(rtol=1e-12, atol=1e-13)}}
 
@@ -140,6 +141,28 @@ def _batch_norm_backward(draw, limits):
     return gy, x, mean, invstd, gamma
 
 
+def _standardise_input(draw, limits):
+    """x (R, M) with a per-row offset and scale, so the statistics are not all ~(0, 1)."""
+    rng, dtype = _rng(draw), draw(DTYPES)
+    rows = draw(st.integers(1, limits.batch * limits.channels))
+    m = draw(st.integers(2, max(2, limits.elements // (rows * 4))))
+    x = rng.standard_normal((rows, m)) * rng.uniform(0.5, 3, size=(rows, 1)) + rng.uniform(-5, 5, size=(rows, 1))
+    return rng, x.astype(dtype)
+
+
+@st.composite
+def _standardise_forward(draw, limits):
+    _, x = _standardise_input(draw, limits)
+    return x, draw(st.sampled_from([1e-5, 1e-3]))
+
+
+@st.composite
+def _standardise_backward(draw, limits):
+    rng, x = _standardise_input(draw, limits)
+    xhat, invstd = reference.standardise_forward(x, 1e-5)
+    return rng.standard_normal(x.shape).astype(x.dtype), xhat, invstd
+
+
 @st.composite
 def _adam_update(draw, limits):
     rng, dtype = _rng(draw), draw(DTYPES)
@@ -155,6 +178,7 @@ def _adam_update(draw, limits):
 
 _CASES = {"im2col": _im2col, "col2im": _col2im, "leaky_relu": _leaky_relu, "leaky_relu_grad": _leaky_relu_grad,
           "batch_norm_forward": _batch_norm_forward, "batch_norm_backward": _batch_norm_backward,
+          "standardise_forward": _standardise_forward, "standardise_backward": _standardise_backward,
           "adam_update": _adam_update, "batch_transpose": _batch_transpose}
 PRIMITIVES = tuple(_CASES)
 

@@ -11,6 +11,8 @@ import minigan as mg
 from minigan import backend, kernels
 import minigan.functional as F
 
+from kernel_cases import PRIMITIVES
+
 needs_gpu = pytest.mark.skipif("not __import__('minigan').cuda.is_available()",
                                reason="no CUDA GPU here (CuPy, a driver and a device are all needed)")
 needs_no_gpu = pytest.mark.skipif("__import__('minigan').cuda.is_available()",
@@ -106,8 +108,7 @@ def test_registry_keeps_cuda_implementations_off_numpy_arrays():
     # NumPy arrays always get a CPU implementation, whatever loaded for "cuda".
     cpu = {name for _, _, name in kernels.implementations("im2col", "cpu")}
     assert kernels.get("im2col", np) in [kernels.get("im2col", np, name=n) for n in cpu]
-    for primitive in ("im2col", "col2im", "leaky_relu", "leaky_relu_grad", "batch_norm_forward",
-                      "batch_norm_backward", "adam_update"):
+    for primitive in PRIMITIVES:
         assert ("reference" in {name for _, _, name in kernels.implementations(primitive, "cuda")})
 
 
@@ -216,8 +217,7 @@ def test_adam_on_the_gpu_matches_the_cpu():
 def test_registry_chooses_cuda_c_on_cupy_arrays_and_prefer_overrides_it():
     import cupy
     from minigan.kernels import cuda_c
-    for primitive in ("im2col", "col2im", "leaky_relu", "leaky_relu_grad", "batch_norm_forward",
-                      "batch_norm_backward", "adam_update"):
+    for primitive in PRIMITIVES:
         assert kernels.get(primitive, cupy) is getattr(cuda_c, primitive)
     try:
         kernels.prefer("leaky_relu", "reference")  # always registered (numba_cuda may not load)

@@ -73,6 +73,18 @@ def test_batch_norm_at_dcgan_sizes():
                                           (gy, x, mean, invstd, gamma))
 
 
+def test_standardise_at_w2_sizes():
+    # The default run's layer norm in D: 128 rows of (128, 7, 7) values.
+    import cupy
+    from minigan.kernels import cuda_c
+    rng = cupy.random.default_rng(2)
+    x = rng.standard_normal((128, 6272), dtype=cupy.float32) * 3 + 2
+    kernel_cases.assert_matches_reference("standardise_forward", cuda_c.standardise_forward, (x, 1e-5))
+    xhat, invstd = cuda_c.standardise_forward(x, 1e-5)
+    gy = rng.standard_normal(x.shape, dtype=cupy.float32)
+    kernel_cases.assert_matches_reference("standardise_backward", cuda_c.standardise_backward, (gy, xhat, invstd))
+
+
 @pytest.mark.parametrize("name", ["cuda_c", "numba_cuda"])
 def test_kernels_run_on_cupys_current_stream(name):
     # On a non-blocking CuPy stream, a kernel launched anywhere else could run before its input exists.

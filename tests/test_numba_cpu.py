@@ -21,7 +21,8 @@ from kernel_cases import PRIMITIVES, Limits, assert_matches_reference, case  # n
 from layouts import is_channels_last  # noqa: E402
 
 CPU = Limits(batch=4, channels=5, spatial=12, elements=6000)
-PARALLEL = ("im2col", "col2im", "leaky_relu", "leaky_relu_grad", "batch_norm_forward", "batch_norm_backward")
+PARALLEL = ("im2col", "col2im", "leaky_relu", "leaky_relu_grad", "batch_norm_forward", "batch_norm_backward",
+            "standardise_forward", "standardise_backward")
 # (primitive, the kernel's name in numba_cpu): every serial kernel and every parallel variant
 KERNELS = [(p, p) for p in PRIMITIVES] + [(p, p + "_parallel") for p in PARALLEL]
 IDS = [name for _, name in KERNELS]
@@ -51,10 +52,13 @@ def test_parallel_kernels_equal_the_serial_ones_bit_for_bit(primitive):
     x = rng.standard_normal((5, 6, 9, 11)).astype(np.float32)
     gamma, beta = rng.uniform(0.5, 1.5, 6).astype(np.float32), rng.standard_normal(6).astype(np.float32)
     _, mean, invstd = reference.batch_norm_forward(x.reshape(5, 6, -1), gamma, beta, 1e-5)
+    rows = x.reshape(30, -1)
+    xhat, row_invstd = reference.standardise_forward(rows, 1e-5)
     args = {"im2col": (x, 4, 3, 2, 1, 1, 2, 1, 2), "col2im": (reference.im2col(x, 4, 3, 2, 1, 1, 2, 1, 2), 9, 11, 2, 1, 1, 2, 1, 2),
             "leaky_relu": (x, 0.2), "leaky_relu_grad": (x, x[::-1].copy(), 0.2),
             "batch_norm_forward": (x.reshape(5, 6, -1), gamma, beta, 1e-5),
-            "batch_norm_backward": (x[::-1].reshape(5, 6, -1), x.reshape(5, 6, -1), mean, invstd, gamma)}[primitive]
+            "batch_norm_backward": (x[::-1].reshape(5, 6, -1), x.reshape(5, 6, -1), mean, invstd, gamma),
+            "standardise_forward": (rows, 1e-5), "standardise_backward": (rows[::-1].copy(), xhat, row_invstd)}[primitive]
     serial, parallel = getattr(numba_cpu, primitive)(*args), getattr(numba_cpu, primitive + "_parallel")(*args)
     for s, p in zip(*(out if isinstance(out, tuple) else (out,) for out in (serial, parallel))):
         np.testing.assert_array_equal(s, p)

@@ -276,19 +276,21 @@ class Standardise(Function):
 
     One Function rather than a chain of ops: the chain made about ten full passes over x per direction,
     each a node of the graph, and in a gradient penalty's double backward (R1 through a layer-normed
-    critic) those passes were a sixth of a step. Saves ``invstd`` (one value per row); the backward
-    reads xhat back from the output, as tanh's does.
+    critic) those passes were a sixth of a step. The work is the ``standardise_forward`` and
+    ``standardise_backward`` kernels' (one row per set of statistics: ``_as_rows``). Saves ``invstd``
+    (one value per row, shaped to broadcast against x); the backward reads xhat back from the output,
+    as tanh's does.
     """
 
     def __init__(self, axes, eps):
         self.axes, self.eps = axes, eps
 
     def forward(self, x):
-        xp = backend.get_array_module(x)
-        xhat = x - x.mean(axis=self.axes, keepdims=True)
-        self.invstd = 1 / xp.sqrt(xp.square(xhat).mean(axis=self.axes, keepdims=True) + self.eps)
-        xhat *= self.invstd
-        return xhat
+        order = _row_order(x, self.axes)
+        standardise_rows = kernels.get("standardise_forward", backend.get_array_module(x))
+        xhat, invstd = standardise_rows(_as_rows(x, order, self.axes), self.eps)
+        self.invstd = invstd.reshape([1 if a in self.axes else n for a, n in enumerate(x.shape)])
+        return _from_rows(xhat, order, x.shape)
 
     def backward(self, gy):
         return StandardiseGrad(self.output.data, self.invstd, self.axes, self.eps).apply(gy, self.inputs[0])
@@ -316,7 +318,10 @@ class StandardiseGrad(Function):
         self.xhat, self.invstd, self.axes, self.eps = xhat, invstd, axes, eps
 
     def forward(self, gy, x):
-        return _standardise_vjp(gy, self.xhat, self.invstd, self.axes)
+        order = _row_order(self.xhat, self.axes)  # the forward's: xhat came out in x's layout
+        gx = kernels.get("standardise_backward", backend.get_array_module(gy))(
+            _as_rows(gy, order, self.axes), _as_rows(self.xhat, order, self.axes), self.invstd.reshape(-1))
+        return _from_rows(gx, order, gy.shape)
 
     def backward(self, v):
         gy, x = self.inputs
@@ -325,6 +330,25 @@ class StandardiseGrad(Function):
             return _standardise_second_vjp(v, gy, xhat, invstd, self.axes, self.needs_input_grad)
         grads = _standardise_second_vjp(v.data, gy.data, self.xhat, self.invstd, self.axes, self.needs_input_grad)
         return tuple(None if g is None else Tensor._wrap(g) for g in grads)
+
+
+def _row_order(x, axes):
+    """x's axes reordered for ``_as_rows``: the others first, in order, then ``axes`` in memory order
+    (largest stride first), so that rows whose values lie together in memory (W2's layer norm over a
+    channels-last (C, H, W)) are read where they lie."""
+    return [a for a in range(x.ndim) if a not in axes] + sorted(axes, key=lambda a: -x.strides[a])
+
+
+def _as_rows(x, order, axes):
+    """x transposed to ``order`` (``_row_order``'s) as a C-contiguous (R, M) matrix, one row of the M
+    values of ``axes`` per index of the other axes: a view where the memory allows, else a copy."""
+    rows, m = math.prod(x.shape[a] for a in order if a not in axes), math.prod(x.shape[a] for a in axes)
+    return backend.get_array_module(x).ascontiguousarray(x.transpose(order)).reshape(rows, m)
+
+
+def _from_rows(rows, order, shape):
+    """The inverse of ``_as_rows``: (R, M) rows back to ``shape``, as a view laid out in ``order``."""
+    return rows.reshape([shape[a] for a in order]).transpose(tuple(int(a) for a in np.argsort(order)))
 
 
 def _row_mean(a, axes):
