@@ -1,7 +1,8 @@
 """The kernel registry: every implementation of each primitive, by name and device.
 
 A primitive (``im2col``, ``col2im``, ``batch_transpose``, ``leaky_relu``, ``leaky_relu_grad``,
-``batch_norm_forward``, ``batch_norm_backward``, ``adam_update``) has a readable reference in
+``batch_norm_forward``, ``batch_norm_backward``, ``standardise_forward``, ``standardise_backward``,
+``adam_update``) has a readable reference in
 ``reference.py`` that works on NumPy and CuPy arrays alike, and may have faster ones (Numba on CPU;
 CUDA C and Numba CUDA on GPU).
 Ops call ``get(primitive, xp)`` and receive the highest-priority implementation that loaded on that

@@ -20,8 +20,11 @@ Per-sample normalisation: ``layer_norm`` (Ba et al. 2016), ``rms_norm`` (Zhang &
 norm's rescaling without its re-centring), ``group_norm`` (Wu & He 2018) and ``instance_norm``
 (Ulyanov et al. 2016) take their statistics from each sample alone, so a critic built
 with them judges every sample on its own, as the per-sample gradient penalties of WGAN-GP and R1 assume
-(Gulrajani et al. 2017, section 4, recommend layer norm there). They are compositions of ordinary
-differentiable ops, not fused Functions: their gradients of gradients come for free. ``instance_norm``
+(Gulrajani et al. 2017, section 4, recommend layer norm there). Layer, group and instance norm share
+one Function, ``Standardise`` (each row of values to zero mean and unit variance, over the registry
+primitives ``standardise_forward`` / ``standardise_backward``), whose gradient is a Function with its
+own closed-form derivative, so gradients of every order work; the affine weight and bias after it, and
+``rms_norm`` whole, are ordinary differentiable ops. ``instance_norm``
 can also keep running statistics, as PyTorch's does, and normalise by them instead
 (``use_input_stats=False``, an eval-mode InstanceNorm with ``track_running_stats=True``); that is
 batch norm's eval-mode affine map.
