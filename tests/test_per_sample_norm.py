@@ -12,8 +12,9 @@ from hypothesis import given, strategies as st
 
 import minigan as mg
 import minigan.functional as F
-from minigan import nn
+from minigan import kernels, nn
 from gradcheck import check_double_grad, check_grad, check_third_order
+from layouts import channels_last, is_channels_last
 from torch_compare import assert_penalty_gradients_match, assert_reprs_and_state_dicts_match, float64_twins
 
 
@@ -104,6 +105,43 @@ def test_instance_norm_matches_reference(device, n, c, spatial, affine, seed):
     y = F.instance_norm(_t(x, device), weight=_t(w, device), bias=_t(b, device), eps=1e-3)
     # instance norm is group norm with one channel per group
     np.testing.assert_allclose(y.numpy(), reference_group_norm(x, c, w, b, 1e-3), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("name", [n for _, _, n in kernels.implementations("standardise_forward", "cpu")])
+def test_group_norm_reads_every_layout_with_every_kernel(rng, name, groups):
+    """The layouts a network hands the norm: a convolution's channels-last output (with one group, each
+    sample's values lie together and are read in place) and a strided view. Values and gradients are
+    those of the contiguous input, with each implementation of the standardise kernels pinned, and a
+    channels-last input comes out channels-last."""
+    x = rng.standard_normal((3, 4, 5, 5)) * 3 + 2
+    gy = rng.standard_normal(x.shape)
+    want = reference_group_norm(x, groups, None, None, 1e-5)
+    wide = np.zeros(x.shape[:3] + (10,))
+    wide[..., ::2] = x
+    kernels.prefer("standardise_forward", name)
+    kernels.prefer("standardise_backward", name)
+    try:
+        grads = {}
+        for layout in ("contiguous", "channels-last", "strided"):
+            leaf = mg.tensor(wide if layout == "strided" else x, requires_grad=True)
+            if layout == "contiguous":
+                x_in = leaf
+            elif layout == "channels-last":
+                x_in = channels_last(leaf)
+            else:
+                x_in = leaf[..., ::2]
+            y = F.group_norm(x_in, groups, eps=1e-5)
+            np.testing.assert_allclose(y.numpy(), want, rtol=1e-10, atol=1e-12, err_msg=layout)
+            if layout == "channels-last" and groups == 1:
+                assert is_channels_last(y.data)
+            (y * mg.tensor(gy)).sum().backward()
+            grads[layout] = leaf.grad.numpy()[..., ::2] if layout == "strided" else leaf.grad.numpy()
+    finally:
+        kernels.prefer("standardise_forward", None)
+        kernels.prefer("standardise_backward", None)
+    for layout in ("channels-last", "strided"):
+        np.testing.assert_allclose(grads[layout], grads["contiguous"], rtol=1e-10, atol=1e-12, err_msg=layout)
 
 
 def test_constant_input_gives_zeros_not_nan(device):
