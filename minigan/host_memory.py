@@ -8,7 +8,7 @@ thresholds adapt to the sizes it sees (up to 32 MB and 64 MB), but a step's memo
 by more than that, so each iteration the kernel hands the same pages back again, zeroed, one page
 fault at a time. Measured on the default run (a 2-core Intel Xeon, ``resource.getrusage`` around 20
 iterations): 5,000 to 20,000 minor page faults and 10 to 40 ms of system time per ~190 ms iteration,
-and none of either with the thresholds raised, at the same peak RSS.
+and about 20 faults and no system time with the thresholds raised, at the same peak RSS.
 
 ``keep_freed_memory()`` raises them (``mallopt``, glibc's documented knob; the environment variables
 ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` do the same from outside). Freed blocks
