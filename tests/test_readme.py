@@ -3,7 +3,6 @@ walkthrough a learner copies from cannot drift from the code."""
 import os
 import re
 
-import pytest
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
 
