@@ -369,3 +369,26 @@ def test_interpolation_benchmark_runs(capsys):
     assert interpolation.main(["--quick", "--threads", "1", "--no-torch"]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "case" not in line]
     assert len(rows) == len(interpolation.CASES) and all("(1.00x)" in row for row in rows)
+
+
+def test_learning_curve_rows_are_what_the_command_reports_when_stopped_there(tmp_path, capsys):
+    """benchmarks.learning_curve scores a run on its way without changing its path: the row at
+    iteration 3 is the metrics.json of a 3-iteration `minigan train`, the last row that of a 6-iteration one."""
+    from benchmarks import learning_curve
+    from minigan import cli
+    recipe = ["--model", "toy", "--dataset", "ring8", "--batch-size", "8", "--seed", "3"]
+    reported = {}
+    for iters in (3, 6):
+        out = tmp_path / f"run{iters}"
+        assert cli.main(["train", *recipe, "--iters", str(iters), "--out", str(out)]) == 0
+        with open(out / "metrics.json") as f:
+            reported[iters] = json.load(f)
+    rows = learning_curve.curve(" ".join(recipe + ["--iters", "6"]), every=3)
+    assert [r[0] for r in rows] == [3, 6]
+    for iteration, seconds, metrics in rows:
+        assert seconds > 0
+        assert metrics == {k: v for k, v in reported[iteration].items() if k != "iteration"}
+    learning_curve.main([" ".join(recipe + ["--iters", "4"]), "--every", "3"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-4:-2] == ["| iteration | training | modes | high quality |", "|---|---|---|---|"]
+    assert lines[-2].startswith("| 3 | ") and lines[-1].startswith("| 4 | ") and " of 8 | " in lines[-1]
