@@ -11,8 +11,9 @@ would report. The scoring draws no numbers from the training stream, so the run 
 path: its rows at the command's iterations give the command's metrics.json to every digit. No
 pictures, logs or checkpoints are written. Training seconds exclude the scoring.
 
-Prints a markdown table: iteration, training seconds so far, and the data set's metrics (MNIST: rarest
-class / KL to uniform / Frechet distance / confident share; 2-D sets: modes / high-quality share).
+Prints markdown, the command and a table: iteration, training seconds so far, and the data set's
+metrics (MNIST: rarest class / KL to uniform / Frechet distance / confident share; 2-D sets: modes /
+high-quality share).
 """
 import argparse
 import shlex
@@ -86,7 +87,7 @@ def main(argv=None):
         parser.error(f"--every must be at least 1, got {args.every}")
     set_threads(args.threads, print)
     keep_freed_memory()  # as the minigan command does
-    print(f"python -m benchmarks.learning_curve {shlex.quote(args.recipe)} --every {args.every}")
+    print(f"`python -m benchmarks.learning_curve {shlex.quote(args.recipe)} --every {args.every}`\n")
 
     def report(row):  # each row as it comes (a long run takes minutes per row), the header before the first
         if row[0] <= args.every:
