@@ -139,9 +139,11 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
     nodes on a path to a target run (``_nodes_leading_to``); without it, leaves (and tensors marked
     with ``retain_grad``) accumulate into ``.grad`` as in PyTorch.
 
-    Unless ``retain_graph``, every node whose backward ran is freed afterwards, as in PyTorch: it lets go
-    of its inputs and of what its forward saved, so the graph's memory is returned even while the loss
-    is still referenced, and a second backward through it is an error rather than a silent repeat.
+    Unless ``retain_graph``, every node is freed as soon as its backward has run, as in PyTorch: it lets
+    go of its inputs and of what its forward saved, so the activations of the layers already passed
+    are returned while the pass goes on down (lowering the peak memory of a backward, which otherwise
+    holds every activation and the gradients at once), the graph's memory is returned even while the
+    loss is still referenced, and a second backward through it is an error rather than a silent repeat.
     """
     pending = {}  # id(tensor) -> [tensor, summed gradient]; holding the tensor keeps its id unique
     heap, seen, order = [], set(), itertools.count()
@@ -183,16 +185,17 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
                                "and has no creator; nothing to differentiate")
         add(y, gy)
 
-    ran = []
     with set_grad_enabled(create_graph):
         while heap:
             f = heapq.heappop(heap)[2]
             if "inputs" not in f.__dict__:
                 raise RuntimeError(f"backward: the graph through {type(f).__name__} was freed by an earlier "
                                    "backward; to go through a graph twice, pass retain_graph=True to the first")
+            # The node's live outputs, held until its backward is done: it may read them (self.output),
+            # and the nodes above, which held them as inputs, have been freed.
+            outs = [ref() for ref in f.outputs]
             gys = []
-            for ref in f.outputs:
-                y = ref()
+            for y in outs:
                 entry = pending.pop(id(y), None) if y is not None else None
                 if entry is not None:
                     deliver(y, entry[1])
@@ -210,7 +213,6 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
                 gxs = f.backward(*gys)
             finally:
                 f.needs_input_grad = needs  # for a later backward through a retained graph
-            ran.append(f)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
             for x, gx in zip(f.inputs, gxs):
@@ -219,11 +221,11 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
                         raise RuntimeError(f"{type(f).__name__}.backward returned a gradient of shape "
                                            f"{tuple(gx.shape)} for an input of shape {tuple(x.shape)}")
                     add(x, gx)
+            if not retain_graph:
+                f.__dict__.clear()
+            del f, outs, y, entry, gys, gxs  # this node's arrays go now, not when the next node's replace them
         for tensor, grad in pending.values():  # leaves: no creator left to visit
             deliver(tensor, grad)
-    if not retain_graph:
-        for f in ran:
-            f.__dict__.clear()
     return captured
 
 

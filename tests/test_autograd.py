@@ -130,6 +130,35 @@ def test_backward_frees_the_graph_unless_asked_to_retain_it(device):
         mg.grad(w, x)
 
 
+def test_backward_lets_go_of_each_activation_once_the_layers_above_it_are_done(device):
+    """Freeing is per node, as the pass goes: once the nodes that took an activation as input, and the
+    node that made it, have run their backward, the activation is gone, before the pass reaches the
+    layers below. So a backward does not hold every activation and every gradient at once. With
+    retain_graph=True the activation stays. (A node's own outputs stay alive through its own backward,
+    which may read them: tanh does.)"""
+    import weakref
+
+    from minigan.function import Function
+
+    class Probe(Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):
+            Probe.above_alive = watched() is not None
+            return gy * 2
+
+    for retain, alive in ((False, False), (True, True)):
+        x = mg.tensor([0.1, 0.2], device=device, requires_grad=True)
+        h = Probe().apply(x) * 3.0  # h: the Mul's output, the tanh's input
+        watched = weakref.ref(h)
+        loss = F.tanh(h).sum()
+        del h
+        loss.backward(retain_graph=retain)
+        assert Probe.above_alive is alive
+        np.testing.assert_allclose(x.grad.numpy(), 6 * (1 - np.tanh(6 * np.array([0.1, 0.2])) ** 2), rtol=1e-6)
+
+
 def test_backward_after_an_optimiser_step_changed_a_saved_weight_is_an_error(device):
     """The classic GAN mistake: G's loss is built through D, D's optimiser steps, and then G's loss is
     backpropagated, which would use D's new weights. As PyTorch does, refuse; building the loss again
