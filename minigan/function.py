@@ -223,7 +223,7 @@ def _backprop(outputs, grad_outputs, create_graph, retain_graph, targets=None):
                     add(x, gx)
             if not retain_graph:
                 f.__dict__.clear()
-            del f, outs, y, entry, gys, gxs  # this node's arrays go now, not when the next node's replace them
+            del f, outs, y, entry, gys, gxs  # this node's arrays go now, not when the next node's take these names
         for tensor, grad in pending.values():  # leaves: no creator left to visit
             deliver(tensor, grad)
     return captured
