@@ -120,7 +120,7 @@ def test_mode_collapse_draws_both_settings_side_by_side(tmp_path):
     mode_collapse.main(["--iters", "3", "--seeds", "0", "--out", str(tmp_path)])
     text = (tmp_path / "ring8.md").read_text()
     assert "| 0 | plain | " in text and "| 0 | fix | " in text
-    assert "--loss minimax --r1 0 --ema 0" in text and "--iters 3 --seeds 0" in text
+    assert "--loss non-saturating --r1 0 --ema 0" in text and "--iters 3 --seeds 0" in text
     with Image.open(tmp_path / "ring8.png") as picture:  # two scatter panels under their headers
         assert picture.width == 2 * mode_collapse.PANEL + 12 and picture.height > mode_collapse.PANEL
     with Image.open(tmp_path / "ring8-plain-over-time.png") as picture:  # 3 iterations: the final picture alone
